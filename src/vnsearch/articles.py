@@ -1,0 +1,381 @@
+"""Articles and the readers that turn files into them.
+
+Readers yield :class:`Article` for good records and :class:`Rejection` for bad
+ones (with file, line and reason), so one broken line never stops a file.
+Supported inputs: JSON Lines (``.jsonl``, ``.jsonl.gz``), a JSON array
+(``.json``), scraped plain-text article pages (``.txt``) and directories of them.
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import hashlib
+import html
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Iterator, Union
+
+VIETNAM_TZ = timezone(timedelta(hours=7), "ICT")
+MAX_BODY_CHARS = 1_000_000
+SUPPORTED_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".json.gz", ".txt")
+_TEXT_FIELDS = ("id", "title", "body", "summary", "category", "url", "author", "source")
+_REQUIRED = ("id", "title", "body")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_TAG_RE = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article as vnsearch stores it; ``date`` is timezone-aware or None."""
+
+    id: str
+    title: str
+    body: str
+    summary: str = ""
+    date: datetime | None = None
+    category: str = ""
+    url: str = ""
+    author: str = ""
+    source: str = ""
+    tags: tuple[str, ...] = field(default_factory=tuple)
+
+    def content_hash(self) -> str:
+        """A fingerprint of everything stored, so an unchanged re-import is skipped."""
+        payload = json.dumps(
+            [self.id, self.title, self.body, self.summary,
+             self.date.isoformat() if self.date else "", self.category, self.url,
+             self.author, self.source, list(self.tags)],
+            ensure_ascii=False,
+        )
+        return hashlib.sha1(payload.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A record that could not be read: where it was and why."""
+
+    path: str
+    line: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.reason}"
+
+
+Record = Union[Article, Rejection]
+
+
+class RecordError(ValueError):
+    """A record's content is unusable; the message says which field and why."""
+
+
+# -- validation ---------------------------------------------------------------
+
+def parse_date(value: str) -> datetime:
+    """ISO 8601 date or date-time; without an offset it is taken as Vietnam time (UTC+7).
+
+    >>> parse_date("2021-04-12T08:15:00+07:00").isoformat()
+    '2021-04-12T08:15:00+07:00'
+    >>> parse_date("2021-04-12 08:15").isoformat()
+    '2021-04-12T08:15:00+07:00'
+    """
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            parsed = datetime.combine(date.fromisoformat(text), time())
+        else:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise RecordError(f"invalid date {value!r}: {exc}") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=VIETNAM_TZ)
+    return parsed
+
+
+def clean_text(value: str) -> str:
+    """Drop control characters (keeping newlines and tabs) and trim."""
+    return _CONTROL_RE.sub("", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
+
+
+class _TextExtractor(HTMLParser):
+    _BLOCKS = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "blockquote", "figcaption"}
+    _SKIP = {"script", "style", "noscript", "template"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self._SKIP:
+            self._skipping += 1
+        elif tag in self._BLOCKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag in self._SKIP:
+            self._skipping = max(0, self._skipping - 1)
+        elif tag in self._BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        if not self._skipping:
+            self.parts.append(data)
+
+
+def html_to_text(value: str) -> str:
+    """Reduce HTML markup to its text: blocks become lines, scripts and styles vanish.
+
+    >>> html_to_text("<p>Hà Nội</p><script>alert(1)</script><p>mưa &amp; gió</p>")
+    'Hà Nội\\nmưa & gió'
+    """
+    if not _TAG_RE.search(value):
+        return html.unescape(value) if "&" in value else value
+    parser = _TextExtractor()
+    parser.feed(value)
+    parser.close()
+    lines = (re.sub(r"[ \t\xa0]+", " ", line).strip() for line in "".join(parser.parts).split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def article_from_dict(record: object) -> Article:
+    """Validate one decoded JSON record; raise :class:`RecordError` saying what is wrong."""
+    if not isinstance(record, dict):
+        raise RecordError(f"expected a JSON object, got {type(record).__name__}")
+    values: dict[str, str] = {}
+    for name in _TEXT_FIELDS:
+        raw = record.get(name)
+        if raw is None:
+            values[name] = ""
+            continue
+        if not isinstance(raw, str):
+            raise RecordError(f"field {name!r} must be a string, got {_json_type(raw)}")
+        values[name] = clean_text(raw)
+    for name in _REQUIRED:
+        if not values[name]:
+            raise RecordError(f"missing or empty {name!r}")
+    body = html_to_text(values["body"])
+    if not body.strip():
+        raise RecordError("'body' has no text once HTML markup is removed")
+    if len(body) > MAX_BODY_CHARS:
+        raise RecordError(f"'body' has {len(body):,} characters; the limit is {MAX_BODY_CHARS:,}")
+    raw_date = record.get("date")
+    when = None
+    if raw_date not in (None, ""):
+        if not isinstance(raw_date, str):
+            raise RecordError(f"field 'date' must be an ISO 8601 string, got {_json_type(raw_date)}")
+        when = parse_date(raw_date)
+    tags = record.get("tags") or []
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise RecordError("field 'tags' must be a list of strings")
+    return Article(
+        id=values["id"],
+        title=html_to_text(values["title"]).replace("\n", " "),
+        body=body,
+        summary=html_to_text(values["summary"]),
+        date=when,
+        category=values["category"],
+        url=values["url"],
+        author=values["author"],
+        source=values["source"],
+        tags=tuple(clean_text(t) for t in tags if clean_text(t)),
+    )
+
+
+def _json_type(value: object) -> str:
+    return {bool: "boolean", int: "number", float: "number", list: "array", dict: "object"}.get(
+        type(value), type(value).__name__
+    )
+
+
+# -- readers ------------------------------------------------------------------
+
+def read_path(path: str | os.PathLike) -> Iterator[Record]:
+    """Every record of a file, or of every supported file below a directory."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.is_file() and _supported(p))
+        for file in files:
+            yield from _read_file(file)
+    elif path.exists():
+        if not _supported(path):
+            yield Rejection(str(path), None, f"unsupported file type; expected one of {', '.join(SUPPORTED_SUFFIXES)}")
+        else:
+            yield from _read_file(path)
+    else:
+        yield Rejection(str(path), None, "no such file or directory")
+
+
+def _supported(path: Path) -> bool:
+    return path.name.lower().endswith(SUPPORTED_SUFFIXES)
+
+
+def _read_file(path: Path) -> Iterator[Record]:
+    try:
+        raw = _read_bytes(path)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        yield Rejection(str(path), None, f"cannot read file: {exc.strerror or exc}" if isinstance(exc, OSError) else f"cannot read file: {exc}")
+        return
+    name = path.name.lower()
+    if name.endswith(".txt"):
+        yield from _read_page(path, raw)
+    else:
+        yield from _read_json(path, raw)
+
+
+def _read_bytes(path: Path) -> bytes:
+    if path.name.lower().endswith(".gz"):
+        with gzip.open(path, "rb") as f:
+            return f.read()
+    return path.read_bytes()
+
+
+def _decode_whole(path: Path, raw: bytes) -> tuple[str | None, str | None]:
+    """Text of a file with a UTF-16/UTF-32 or UTF-8 BOM; (None, None) when there is none."""
+    for bom, encoding in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if raw.startswith(bom):
+            try:
+                return raw.decode(encoding), None
+            except UnicodeDecodeError as exc:
+                return None, f"invalid {encoding.upper()} text: {exc.reason} at byte {exc.start}"
+    return None, None
+
+
+def _read_json(path: Path, raw: bytes) -> Iterator[Record]:
+    text, error = _decode_whole(path, raw)
+    if error:
+        yield Rejection(str(path), None, error)
+        return
+    if text is not None:
+        lines = text.split("\n")
+    else:
+        lines = raw.removeprefix(codecs.BOM_UTF8).split(b"\n")
+    first = next((ln for ln in lines if ln.strip()), None)
+    if first is None:
+        yield Rejection(str(path), None, "file is empty: no articles")
+        return
+    if (first.lstrip()[:1] in ("[", b"[")):
+        yield from _read_json_array(path, text if text is not None else raw.removeprefix(codecs.BOM_UTF8))
+        return
+    for number, line in enumerate(lines, start=1):
+        if isinstance(line, bytes):
+            try:
+                line = line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield Rejection(str(path), number,
+                                f"invalid UTF-8 ({exc.reason} at byte {exc.start}); "
+                                "convert the file to UTF-8 (is it Windows-1258?)")
+                continue
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield Rejection(str(path), number, f"malformed JSON: {exc.msg} at column {exc.colno}")
+            continue
+        try:
+            yield article_from_dict(record)
+        except RecordError as exc:
+            yield Rejection(str(path), number, str(exc))
+
+
+def _read_json_array(path: Path, data: str | bytes) -> Iterator[Record]:
+    """A JSON array of article objects (some CMS exports write one instead of JSON Lines)."""
+    try:
+        text = data if isinstance(data, str) else data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        yield Rejection(str(path), None, f"invalid UTF-8 ({exc.reason} at byte {exc.start}); convert the file to UTF-8")
+        return
+    try:
+        items = json.loads(text)
+    except json.JSONDecodeError as exc:
+        yield Rejection(str(path), exc.lineno, f"malformed JSON array: {exc.msg} at column {exc.colno}")
+        return
+    if not isinstance(items, list):
+        yield Rejection(str(path), 1, "expected JSON Lines or a JSON array of articles")
+        return
+    for index, record in enumerate(items, start=1):
+        try:
+            yield article_from_dict(record)
+        except RecordError as exc:
+            yield Rejection(str(path), None, f"array item {index}: {exc}")
+
+
+# -- scraped pages ------------------------------------------------------------
+
+_SOURCE_PREFIX_RE = re.compile(r"^\(([^()]{2,20})\)\s*[-–—:]?\s*")
+_OTHER_NEWS_MARKERS = ("Các tin khác", "Tin khác", "Tin liên quan", "Bài liên quan")
+_NAV_MARKERS = ("Xem các tin đã đưa ngày", "Tin trong:", "Chia sẻ", "In bài viết")
+_FULL_DATE_RE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})(?:\s*[-,]?\s*(\d{1,2})[:h](\d{2}))?")
+_SENTENCE_END_RE = re.compile(r"(?<=[.!?…])\s+(?=[\"“(]?[A-ZĐÀ-Ỹ0-9])")
+_BYLINE_RE = re.compile(r"^(?:[A-ZĐÀ-Ỹ][\wÀ-ỹ]*\.?)(?:\s+[A-ZĐÀ-Ỹ][\wÀ-ỹ]*\.?){0,4}(?:\s*\([^)]{1,40}\))?$")
+
+
+def _read_page(path: Path, raw: bytes) -> Iterator[Record]:
+    text, error = _decode_whole(path, raw)
+    if error:
+        yield Rejection(str(path), None, error)
+        return
+    if text is None:
+        try:
+            text = raw.removeprefix(codecs.BOM_UTF8).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            yield Rejection(str(path), line, f"invalid UTF-8 ({exc.reason}); convert the page to UTF-8")
+            return
+    try:
+        yield parse_page(text, article_id=path.name.split(".")[0])
+    except RecordError as exc:
+        yield Rejection(str(path), None, str(exc))
+
+
+def parse_page(text: str, article_id: str) -> Article:
+    """An article from a scraped plain-text news page.
+
+    The page's own article is kept; the "Các tin khác" block of other headlines and
+    the trailing navigation are dropped; a last short line of names is the byline;
+    a leading "(HBĐT) -" names the source.
+    """
+    lines = [clean_text(line) for line in clean_text(text).split("\n")]
+    end = len(lines)
+    for i, line in enumerate(lines):
+        if line in _OTHER_NEWS_MARKERS or any(line.startswith(m) for m in _NAV_MARKERS):
+            end = i
+            break
+    paragraphs = [line for line in lines[:end] if line]
+    if not paragraphs:
+        raise RecordError("page has no article text")
+    author = ""
+    if len(paragraphs) > 1 and _BYLINE_RE.match(paragraphs[-1]) and len(paragraphs[-1]) <= 60:
+        author = paragraphs.pop()
+    title = ""
+    first = paragraphs[0]
+    if (len(paragraphs) > 1 and not _SOURCE_PREFIX_RE.match(first) and len(first) <= 200
+            and not first.endswith((".", ":", ";"))):
+        title = paragraphs.pop(0)
+    source = ""
+    lead = paragraphs[0]
+    if match := _SOURCE_PREFIX_RE.match(lead):
+        source = match.group(1).strip()
+        paragraphs[0] = lead[match.end():]
+    if not title:
+        title = _SENTENCE_END_RE.split(paragraphs[0], maxsplit=1)[0]
+    body = "\n".join(paragraphs)
+    if not body.strip():
+        raise RecordError("page has no article text")
+    when = None
+    if match := _FULL_DATE_RE.search(paragraphs[0]):
+        day, month, year, hour, minute = match.groups()
+        try:
+            when = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), tzinfo=VIETNAM_TZ)
+        except ValueError:
+            when = None
+    return Article(id=article_id, title=title, body=body, date=when, author=author, source=source)

@@ -1,0 +1,159 @@
+"""The ``vnsearch`` command: index, delete, search, stats, serve. A thin layer over the library."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import date
+
+import click
+
+from vnsearch.config import DEFAULT_INDEX_DIR, Settings
+from vnsearch.indexer import Indexer, IndexBusyError, IndexMissingError, read_records
+from vnsearch.search import SORTS, SearchEngine, SearchError, SearchRequest
+
+
+def index_dir_option(f):
+    return click.option(
+        "--index-dir", type=click.Path(file_okay=False), envvar="VNSEARCH_INDEX_DIR",
+        default=DEFAULT_INDEX_DIR, show_default=True, show_envvar=True,
+        help="Directory of the index.",
+    )(f)
+
+
+def _engine(index_dir: str) -> SearchEngine:
+    try:
+        return SearchEngine(index_dir)
+    except IndexMissingError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group()
+@click.version_option(package_name="vnsearch")
+def main():
+    """Full-text search for Vietnamese news."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@index_dir_option
+@click.option("--rebuild", is_flag=True, help="Start from an empty index (the old one stays until the first commit).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def index(paths, index_dir, rebuild, quiet):
+    """Index articles from JSON Lines files, scraped pages or directories of them.
+
+    Bad records are reported on stderr as FILE:LINE: reason and skipped; the exit
+    status is 1 when any record was rejected, 0 otherwise.
+    """
+    from tqdm import tqdm
+
+    bar = tqdm(desc="indexing", unit=" articles", disable=None if not quiet else True,
+               file=sys.stderr, mininterval=0.5)
+
+    def on_reject(rejection):
+        bar.clear()
+        click.echo(str(rejection), err=True)
+
+    def on_progress(n):
+        bar.update(n - bar.n)
+
+    try:
+        report = Indexer(index_dir).index(read_records(paths), rebuild=rebuild,
+                                          on_reject=on_reject, on_progress=on_progress)
+    except IndexBusyError as exc:
+        bar.close()
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        bar.close()
+        raise click.ClickException(f"cannot write the index in {index_dir}: {exc.strerror or exc}; "
+                                   "the index is as it was at its last commit") from None
+    bar.close()
+    click.echo(report.summary())
+    sys.exit(1 if report.rejected else 0)
+
+
+@main.command()
+@click.argument("ids", nargs=-1, required=True)
+@index_dir_option
+def delete(ids, index_dir):
+    """Withdraw articles by id."""
+    try:
+        report = Indexer(index_dir).delete(ids)
+    except (IndexBusyError, IndexMissingError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(report.summary())
+
+
+@main.command()
+@click.argument("query")
+@index_dir_option
+@click.option("--category", help="Only this category (section).")
+@click.option("--author", help="Only this author.")
+@click.option("--source", help="Only this source.")
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="From this day (Vietnam time).")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Through this day (Vietnam time).")
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
+@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--per-page", "--limit", "per_page", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print exactly what the web API serves.")
+def search(query, index_dir, category, author, source, date_from, date_to, sort, page, per_page, as_json):
+    """Search the index. QUERY supports "phrases", -exclusions, OR, title:/author:/category: and wildcards."""
+    request = SearchRequest(query=query, category=category, author=author, source=source,
+                            date_from=date_from.date() if date_from else None,
+                            date_to=date_to.date() if date_to else None,
+                            sort=sort, page=page, per_page=per_page)
+    try:
+        result = _engine(index_dir).search(request)
+    except SearchError as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{result.total} articles")
+    if result.suggestion:
+        click.echo(f"Có phải bạn muốn tìm: {result.suggestion}?")
+    for n, hit in enumerate(result.hits, start=(page - 1) * per_page + 1):
+        meta = " · ".join(x for x in (hit.date[:10] if hit.date else "", hit.category, hit.author) if x)
+        click.echo(f"{n:>3}. {hit.title}  [{hit.id}]")
+        if meta:
+            click.echo(f"     {meta}")
+
+
+@main.command()
+@index_dir_option
+@click.option("--json", "as_json", is_flag=True)
+def stats(index_dir, as_json):
+    """Article count, categories with counts and date range."""
+    info = _engine(index_dir).stats()
+    if as_json:
+        click.echo(json.dumps(info, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{info['articles']} articles in {info['index_dir']} ({info['segments']} segments)")
+    click.echo(f"dates: {info['date_from'] or '-'} to {info['date_to'] or '-'} ({info['undated']} undated)")
+    click.echo("categories:")
+    for c in info["categories"]:
+        click.echo(f"  {c['count']:>6}  {c['value']}")
+
+
+@main.command()
+@index_dir_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(index_dir, host, port, threads):
+    """Serve the search site with waitress (a production WSGI server)."""
+    from waitress import serve as waitress_serve
+
+    from vnsearch.web import create_app
+
+    try:
+        app = create_app({"INDEX_DIR": index_dir})
+    except IndexMissingError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"vnsearch: serving {os.path.abspath(index_dir)} on http://{host}:{port}/", err=True)
+    waitress_serve(app, host=host, port=port, threads=threads, ident="vnsearch")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,279 @@
+"""Add, update and delete articles in the Whoosh index, with commit semantics.
+
+- Incremental: an article whose content hash is already indexed is skipped before
+  any analysis; a changed one replaces the old version; an id is never indexed twice.
+- Durable: work is committed every ``commit_every`` articles (and every
+  ``commit_seconds``); Whoosh writes a commit's table of contents last and
+  atomically, so a killed indexer leaves the index as of its last commit.
+- Exclusive: one writer at a time; a second one waits ``lock_timeout`` seconds and
+  then fails with :class:`IndexBusyError`.
+- Parallel: pyvi segmentation runs in worker processes for large batches.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from whoosh import index as whoosh_index
+from whoosh.index import LockError
+from whoosh.writing import CLEAR
+
+from vnsearch import analysis
+from vnsearch.articles import VIETNAM_TZ, Article, Rejection, Record, read_path
+from vnsearch.config import Settings
+from vnsearch.schema import SCHEMA_VERSION, build_schema
+
+INDEX_NAME = "vnsearch"
+MISSING_DATE = -(2**62)
+# Part of every content hash: bump it when analysis changes, and a re-run re-analyses.
+ANALYSIS_VERSION = f"{SCHEMA_VERSION}.1"
+# Below this many articles to analyse, worker start-up costs more than it saves.
+PARALLEL_THRESHOLD = 200
+
+
+class IndexBusyError(RuntimeError):
+    """Another indexer holds the write lock for longer than we were willing to wait."""
+
+
+class IndexMissingError(FileNotFoundError):
+    """There is no vnsearch index in the directory."""
+
+
+@dataclass
+class IndexReport:
+    """What one run did; ``rejected`` counts bad records, ``duplicates`` ids seen twice."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    commits: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
+
+    def summary(self) -> str:
+        text = (f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
+                f"{self.deleted} deleted, {self.rejected} rejected")
+        if self.duplicates:
+            text += f" ({self.duplicates} duplicate ids: the last one won)"
+        return text
+
+
+def open_index(index_dir: str | os.PathLike, create: bool = False):
+    """Open the index in ``index_dir``; with ``create``, make an empty one if there is none."""
+    path = Path(index_dir)
+    if whoosh_index.exists_in(path, indexname=INDEX_NAME):
+        return whoosh_index.open_dir(path, indexname=INDEX_NAME)
+    if not create:
+        raise IndexMissingError(f"no vnsearch index in {path}: run 'vnsearch index FILE --index-dir {path}' first")
+    path.mkdir(parents=True, exist_ok=True)
+    return whoosh_index.create_in(path, build_schema(), indexname=INDEX_NAME)
+
+
+def document_fields(article: Article) -> dict:
+    """The Whoosh document for one article: stored display fields plus analysed views."""
+    title = analysis.analyze(article.title)
+    text = f"{article.summary}\n{article.body}" if article.summary else article.body
+    body = analysis.analyze(text)
+    when = article.date
+    local = when.astimezone(VIETNAM_TZ) if when else None
+    return {
+        "id": article.id,
+        "content_hash": content_hash(article),
+        "title": article.title,
+        "body": article.body,
+        "summary": article.summary,
+        "url": article.url,
+        "tags": list(article.tags),
+        "date_iso": when.isoformat() if when else "",
+        "author": article.author,
+        "source": article.source,
+        "category": article.category,
+        "title_fold": title.positional_terms(),
+        "body_fold": body.positional_terms(),
+        "title_syl": title.accented_terms(),
+        "body_syl": body.accented_terms(),
+        "category_key": analysis.normalize(article.category),
+        "author_key": analysis.normalize(article.author),
+        "source_key": analysis.normalize(article.source),
+        "date": int(when.timestamp()) if when else MISSING_DATE,
+        "year": local.year if local else 0,
+        "month": local.year * 100 + local.month if local else 0,
+    }
+
+
+def content_hash(article: Article) -> str:
+    return f"{ANALYSIS_VERSION}:{article.content_hash()}"
+
+
+def _prepare(article: Article) -> dict:
+    return document_fields(article)
+
+
+def read_records(paths: Iterable[str | os.PathLike]) -> Iterator[Record]:
+    for path in paths:
+        yield from read_path(path)
+
+
+class Indexer:
+    """Writes articles into one index directory; see the module docstring for guarantees."""
+
+    def __init__(self, index_dir: str | os.PathLike, settings: Settings | None = None):
+        self.settings = settings or Settings.from_env()
+        self.index_dir = Path(index_dir)
+
+    # -- public operations ---------------------------------------------------
+
+    def index(self, records: Iterable[Record], *, rebuild: bool = False,
+              on_reject: Callable[[Rejection], None] | None = None,
+              on_progress: Callable[[int], None] | None = None) -> IndexReport:
+        """Index every Article of ``records``; Rejections are counted and passed to ``on_reject``."""
+        report = IndexReport()
+        ix = self._open(rebuild)
+        self._current_writer = writer = self._writer(ix)
+        try:
+            self._run(ix, writer, self._existing_hashes(writer), records, report, on_reject, on_progress)
+        except BaseException:
+            if self._current_writer is not None:
+                self._current_writer.cancel()  # releases the lock; committed work stays
+            raise
+        return report
+
+    def delete(self, ids: Iterable[str]) -> IndexReport:
+        """Withdraw articles by id; unknown ids are not an error but are not counted."""
+        report = IndexReport()
+        ix = open_index(self.index_dir)
+        writer = self._writer(ix)
+        try:
+            for article_id in ids:
+                report.deleted += writer.delete_by_term("id", article_id)
+            writer.commit()
+            report.commits = 1
+        except BaseException:
+            writer.cancel()
+            raise
+        return report
+
+    # -- internals -----------------------------------------------------------
+
+    def _open(self, rebuild: bool):
+        ix = open_index(self.index_dir, create=True)
+        # A rebuild empties the index inside its first commit, so a rebuild that is
+        # killed before then leaves the old index as it was.
+        self._clear_at_next_commit = rebuild
+        return ix
+
+    def _writer(self, ix):
+        try:
+            return ix.writer(timeout=self.settings.lock_timeout, delay=0.1)
+        except LockError:
+            raise IndexBusyError(
+                f"another indexer is writing to {self.index_dir}; waited {self.settings.lock_timeout:g} s "
+                "for it to finish (set VNSEARCH_LOCK_TIMEOUT to wait longer)"
+            ) from None
+
+    def _commit(self, writer):
+        if self._clear_at_next_commit:
+            writer.commit(mergetype=CLEAR)
+            self._clear_at_next_commit = False
+        else:
+            writer.commit()
+
+    @staticmethod
+    def _existing_hashes(writer) -> dict[str, str]:
+        reader = writer.reader()
+        if reader.doc_count() == 0:
+            return {}
+        ids = reader.column_reader("id")
+        hashes = reader.column_reader("content_hash")
+        return {ids[d]: hashes[d] for d in reader.all_doc_ids()}
+
+    def _run(self, ix, writer, existing, records, report, on_reject, on_progress):
+        """Stream records: skip unchanged ones, analyse the rest in batches, commit as we go."""
+        indexed = {} if self._clear_at_next_commit else dict(existing)
+        seen: set[str] = set()
+        uncommitted: set[str] = set()
+        pending: list[Article] = []
+        since_commit = 0
+        last_commit = time.monotonic()
+
+        def commit():
+            nonlocal writer, since_commit, last_commit
+            self._commit(writer)
+            report.commits += 1
+            uncommitted.clear()
+            since_commit, last_commit = 0, time.monotonic()
+            writer = self._writer(ix)
+            self._current_writer = writer
+
+        def flush():
+            nonlocal since_commit
+            for doc in self._analyse(pending):
+                article_id = doc["id"]
+                if article_id in uncommitted:
+                    commit()  # Whoosh cannot replace a document it has not committed yet
+                if article_id in indexed:
+                    writer.update_document(**doc)
+                else:
+                    writer.add_document(**doc)
+                indexed[article_id] = doc["content_hash"]
+                uncommitted.add(article_id)
+                since_commit += 1
+                if (since_commit >= self.settings.commit_every
+                        or time.monotonic() - last_commit >= self.settings.commit_seconds):
+                    commit()
+            pending.clear()
+
+        for processed, record in enumerate(records, start=1):
+            if on_progress:
+                on_progress(processed)
+            if isinstance(record, Rejection):
+                report.rejected += 1
+                report.rejections.append(record)
+                if on_reject:
+                    on_reject(record)
+                continue
+            first_time = record.id not in seen
+            seen.add(record.id)
+            if not first_time:
+                report.duplicates += 1
+            digest = content_hash(record)
+            if indexed.get(record.id) == digest:
+                report.unchanged += first_time
+                continue
+            if first_time:
+                if record.id in existing and not self._clear_at_next_commit:
+                    report.updated += 1
+                else:
+                    report.added += 1
+            pending.append(record)
+            if len(pending) >= self.settings.batch_size:
+                flush()
+        flush()
+        if since_commit or self._clear_at_next_commit:
+            self._commit(writer)
+            report.commits += 1
+        else:
+            writer.cancel()
+        self._current_writer = None
+
+    def _analyse(self, articles: list[Article]) -> Iterator[dict]:
+        workers = self.settings.workers
+        if workers <= 1 or len(articles) < PARALLEL_THRESHOLD:
+            for article in articles:
+                yield _prepare(article)
+            return
+        context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+        with context.Pool(workers) as pool:
+            yield from pool.imap(_prepare, articles, chunksize=8)
+
+
+def index_paths(index_dir, paths, **kwargs) -> IndexReport:
+    """Convenience for tests and benchmarks: index files or directories."""
+    return Indexer(index_dir).index(read_records(paths), **kwargs)

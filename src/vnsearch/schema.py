@@ -1,0 +1,78 @@
+"""The Whoosh schema: which fields an article becomes, and why each one exists.
+
+Vietnamese analysis runs once per article in :mod:`vnsearch.analysis` (pyvi is the
+costly step, and it can run in worker processes); the searchable fields receive its
+output as space-separated terms through :class:`TermListAnalyzer`. Running pyvi
+inside a per-field Whoosh analyzer would segment the same text once per field.
+"""
+
+from __future__ import annotations
+
+from whoosh import fields
+from whoosh.analysis import Token, Tokenizer
+
+SCHEMA_VERSION = 1
+
+
+class TermListAnalyzer(Tokenizer):
+    """Yields the whitespace-separated terms of pre-analysed text, with positions.
+
+    Terms joined by ``/`` share a position (a compound word beside its first syllable).
+
+    >>> [(t.text, t.pos) for t in TermListAnalyzer()("so cong/cong_thuong thuong", positions=True)]
+    [('so', 0), ('cong', 1), ('cong_thuong', 1), ('thuong', 2)]
+    """
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
+                 removestops=True, start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for pos, slot in enumerate(value.split(), start=start_pos):
+            for text in slot.split("/"):
+                token.text = text
+                token.boost = 1.0
+                token.stopped = False
+                if positions:
+                    token.pos = pos
+                yield token
+
+
+def _positional() -> fields.TEXT:
+    return fields.TEXT(analyzer=TermListAnalyzer(), phrase=True)
+
+
+def _bag() -> fields.TEXT:
+    return fields.TEXT(analyzer=TermListAnalyzer(), phrase=False)
+
+
+def build_schema() -> fields.Schema:
+    return fields.Schema(
+        # Identity and change detection.
+        id=fields.ID(stored=True, unique=True, sortable=True),
+        content_hash=fields.ID(stored=False, sortable=True),
+        # Display: stored as written, never analysed.
+        title=fields.STORED(),
+        body=fields.STORED(),
+        summary=fields.STORED(),
+        url=fields.STORED(),
+        tags=fields.STORED(),
+        date_iso=fields.STORED(),
+        author=fields.STORED(),
+        source=fields.STORED(),
+        category=fields.STORED(),
+        # Folded syllables with positions: the recall backbone. A query typed with or
+        # without accents matches here, words and phrases alike ("bi thu tinh uy").
+        # pyvi's compound words ride along at their first syllable ("cong_thuong"):
+        # they add precision to ranking, never a requirement to match.
+        title_fold=_positional(),
+        body_fold=_positional(),
+        # Accented syllables and compounds: the accents a user typed count ("mã" is not "má").
+        title_syl=_bag(),
+        body_syl=_bag(),
+        # Precomputed facet and filter columns, read once per index segment.
+        category_key=fields.ID(sortable=True),
+        author_key=fields.ID(sortable=True),
+        source_key=fields.ID(sortable=True),
+        date=fields.NUMERIC(numtype=int, bits=64, sortable=True, signed=True),
+        year=fields.NUMERIC(numtype=int, sortable=True),
+        month=fields.NUMERIC(numtype=int, sortable=True),
+    )

@@ -1,0 +1,466 @@
+"""Search: a query and filters in; hits, facets and a suggestion out. No Flask, no click.
+
+Matching runs on folded syllables, so accents, tone-mark placement, NFC/NFD and case
+never change *what* matches. Ranking is ours (BM25 per field over numpy arrays, see
+:mod:`vnsearch.view`): title over body, accents the user typed, pyvi compound words,
+the query as a phrase in the title, and a gentle recency boost.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date, datetime, timedelta
+
+import numpy as np
+
+from vnsearch import analysis, snippets
+from vnsearch.articles import VIETNAM_TZ
+from vnsearch.config import Settings
+from vnsearch.indexer import open_index
+from vnsearch.query import Clause, Query, parse
+from vnsearch.suggest import Suggester
+from vnsearch.view import IndexView, folded_name_matches
+
+SORTS = ("relevance", "newest", "oldest")
+MAX_PER_PAGE = 100
+MAX_WILDCARD_TERMS = 50
+RERANK_DEPTH = 100
+# Field weights: a title match outweighs a body match; accents typed by the user count
+# as much again; compounds and phrases reward words kept together.
+W_TITLE, W_BODY = 3.0, 1.0
+W_EXACT_TITLE, W_EXACT_BODY = 3.0, 1.0
+W_COMPOUND = 0.6
+TITLE_PHRASE_BOOST = 0.6
+TITLE_EXACT_PHRASE_BOOST = 0.2
+REFRESH_SECONDS = 0.25
+
+
+class SearchError(ValueError):
+    """A request the user must change (unknown sort, page below 1, bad date range)."""
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    query: str = ""
+    category: str | None = None
+    author: str | None = None
+    source: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 10
+
+    def validated(self) -> "SearchRequest":
+        if self.sort not in SORTS:
+            raise SearchError(f"sort must be one of {', '.join(SORTS)}, not {self.sort!r}")
+        if not isinstance(self.page, int) or self.page < 1:
+            raise SearchError("page must be a whole number from 1")
+        if not isinstance(self.per_page, int) or not 1 <= self.per_page <= MAX_PER_PAGE:
+            raise SearchError(f"per_page must be a whole number from 1 to {MAX_PER_PAGE}")
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise SearchError("the 'from' date is after the 'to' date")
+        return self
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    title: str
+    url: str
+    date: str | None
+    category: str
+    author: str
+    source: str
+    score: float
+    snippet: str
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    count: int
+
+
+@dataclass
+class SearchResult:
+    query: str
+    total: int
+    page: int
+    per_page: int
+    hits: list[Hit]
+    facets: dict[str, list[FacetValue]]
+    suggestion: str | None
+    took_ms: float = 0.0
+
+    def to_dict(self) -> dict:
+        """Exactly what the JSON API serves."""
+        return {
+            "query": self.query,
+            "total": self.total,
+            "page": self.page,
+            "per_page": self.per_page,
+            "hits": [asdict(h) for h in self.hits],
+            "facets": {name: [asdict(v) for v in values] for name, values in self.facets.items()},
+            "suggestion": self.suggestion,
+        }
+
+
+@dataclass
+class _Plan:
+    """What a parsed query asks of the index, in folded and accented terms."""
+
+    query: Query
+    runs: list[list[Clause]] = field(default_factory=list)
+
+
+class SearchEngine:
+    """A long-lived searcher over one index directory; thread-safe; follows new commits."""
+
+    def __init__(self, index_dir: str, settings: Settings | None = None):
+        self.settings = settings or Settings.from_env()
+        self.index_dir = index_dir
+        self._ix = open_index(index_dir)
+        self._lock = threading.RLock()
+        self._segment_cache: dict = {}
+        self._searcher = self._ix.searcher()
+        self._view = IndexView(self._searcher, self._segment_cache)
+        self._checked = time.monotonic()
+        self._cache: OrderedDict = OrderedDict()
+
+    def close(self) -> None:
+        with self._lock:
+            self._searcher.close()
+
+    # -- generations ---------------------------------------------------------
+
+    def view(self) -> IndexView:
+        """The current view, refreshed when the indexer has committed since (checked at most every 0.25 s)."""
+        with self._lock:
+            now = time.monotonic()
+            if now - self._checked >= REFRESH_SECONDS:
+                self._checked = now
+                if not self._searcher.up_to_date():
+                    self._searcher = self._searcher.refresh()
+                    self._view = IndexView(self._searcher, self._segment_cache)
+                    self._cache.clear()
+            return self._view
+
+    # -- search --------------------------------------------------------------
+
+    def search(self, request: SearchRequest | None = None, **kwargs) -> SearchResult:
+        request = (request or SearchRequest(**kwargs)).validated()
+        started = time.perf_counter()
+        with self._lock:
+            view = self.view()
+            key = (view.generation, request)
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                return cached
+            result = self._search(view, request)
+            result.took_ms = (time.perf_counter() - started) * 1000
+            self._cache[key] = result
+            if len(self._cache) > self.settings.cache_size:
+                self._cache.popitem(last=False)
+            return result
+
+    def _search(self, view: IndexView, request: SearchRequest) -> SearchResult:
+        query = parse(request.query)
+        mask = view.live & self._filter_mask(view, request, query)
+        if not query.is_empty:
+            mask &= self._match_mask(view, query)
+        docs = np.flatnonzero(mask)
+        total = int(len(docs))
+        facets = self._facets(view, docs)
+        order = self._order(view, query, request, docs)
+        start = (request.page - 1) * request.per_page
+        page_docs = order[start : start + request.per_page] if start < total else []
+        terms = {f for c in query.positive_clauses() for f in c.folded}
+        hits = [self._hit(view, int(d), float(s), terms) for d, s in page_docs]
+        suggestion = self._suggestion(view, query)
+        return SearchResult(request.query, total, request.page, request.per_page, hits, facets, suggestion)
+
+    # -- matching ------------------------------------------------------------
+
+    @staticmethod
+    def _fields(clause: Clause) -> tuple[str, ...]:
+        return ("title_fold",) if clause.field == "title" else ("title_fold", "body_fold")
+
+    def _clause_mask(self, view: IndexView, clause: Clause) -> np.ndarray:
+        fields_ = self._fields(clause)
+        if clause.is_filter:
+            return self._name_mask(view, f"{clause.field}_key", clause.folded)
+        if clause.wildcard:
+            mask = np.zeros(view.size, dtype=bool)
+            for fieldname in fields_:
+                for term in view.expand(fieldname, clause.wildcard, MAX_WILDCARD_TERMS):
+                    mask[view.postings(fieldname, term)[0]] = True
+            return mask
+        if len(clause.folded) > 1:
+            return view.phrase_mask(fields_, clause.folded)
+        return view.term_mask(fields_, clause.folded[0])
+
+    def _match_mask(self, view: IndexView, query: Query) -> np.ndarray:
+        mask = np.ones(view.size, dtype=bool)
+        for clause in query.required:
+            mask &= self._clause_mask(view, clause)
+        for group in query.any_of:
+            either = np.zeros(view.size, dtype=bool)
+            for clause in group:
+                either |= self._clause_mask(view, clause)
+            mask &= either
+        return mask & ~self._exclusion_mask(view, query)
+
+    def _exclusion_mask(self, view: IndexView, query: Query) -> np.ndarray:
+        mask = np.zeros(view.size, dtype=bool)
+        for clause in query.excluded:
+            mask |= self._clause_mask(view, clause)
+        return mask
+
+    @staticmethod
+    def _name_mask(view: IndexView, column: str, wanted: tuple[str, ...]) -> np.ndarray:
+        codes = [i for i, name in enumerate(view.facet_values[column]) if name and folded_name_matches(name, wanted)]
+        return np.isin(view.facet_codes[column], codes)
+
+    def _filter_mask(self, view: IndexView, request: SearchRequest, query: Query) -> np.ndarray:
+        mask = np.ones(view.size, dtype=bool)
+        for column, value in (("category_key", request.category), ("author_key", request.author),
+                              ("source_key", request.source)):
+            if value:
+                wanted = analysis.normalize(value).strip()
+                folded = analysis.fold(wanted)
+                codes = [i for i, name in enumerate(view.facet_values[column])
+                         if name == wanted or analysis.fold(name) == folded]
+                mask &= np.isin(view.facet_codes[column], codes)
+        if request.date_from:
+            start = datetime.combine(request.date_from, datetime.min.time(), VIETNAM_TZ)
+            mask &= view.date >= int(start.timestamp())
+        if request.date_to:
+            end = datetime.combine(request.date_to + timedelta(days=1), datetime.min.time(), VIETNAM_TZ)
+            mask &= (view.date < int(end.timestamp())) & (view.date > -(2**61))
+        return mask
+
+    # -- facets --------------------------------------------------------------
+
+    @staticmethod
+    def _facets(view: IndexView, docs: np.ndarray) -> dict[str, list[FacetValue]]:
+        def counted(values: list[str], codes: np.ndarray, top: int | None = None, by_value=False):
+            counts = np.bincount(codes[docs], minlength=len(values)) if len(docs) else np.zeros(len(values), int)
+            items = [(values[i], int(c)) for i, c in enumerate(counts) if c and values[i]]
+            items.sort(key=(lambda x: x[0]) if by_value else (lambda x: (-x[1], x[0])))
+            return [FacetValue(v, c) for v, c in items[:top]]
+
+        def numeric(array: np.ndarray, fmt):
+            values, counts = np.unique(array[docs], return_counts=True)
+            return [FacetValue(fmt(int(v)), int(c)) for v, c in zip(values, counts) if v > 0]
+
+        return {
+            "category": counted(view.facet_values["category_key"], view.facet_codes["category_key"]),
+            "year": numeric(view.year, str),
+            "month": numeric(view.month, lambda m: f"{m // 100:04d}-{m % 100:02d}"),
+            "author": counted(view.facet_values["author_key"], view.facet_codes["author_key"], top=10),
+        }
+
+    # -- ranking -------------------------------------------------------------
+
+    def _order(self, view, query, request, docs) -> list[tuple[int, float]]:
+        if not len(docs):
+            return []
+        sort = request.sort
+        if sort == "relevance" and not query.positive_clauses():
+            sort = "newest"  # browsing without words: the newest first
+        if sort != "relevance":
+            dates = view.date[docs]
+            key = -dates if sort == "newest" else np.where(dates > -(2**61), dates, 2**62)
+            order = np.lexsort((docs, key))
+            return [(int(docs[i]), 0.0) for i in order]
+        scores = self.score(view, query, docs)
+        top = min(len(docs), max(RERANK_DEPTH, request.page * request.per_page))
+        order = np.lexsort((-view.date[docs], -scores))
+        head = order[:top]
+        scores = scores.copy()
+        scores[head] = self._rerank(view, query, docs[head], scores[head])
+        head = head[np.lexsort((-view.date[docs[head]], -scores[head]))]
+        order = np.concatenate([head, order[top:]])
+        return [(int(docs[i]), round(float(scores[i]), 4)) for i in order]
+
+    def score(self, view: IndexView, query: Query, docs: np.ndarray) -> np.ndarray:
+        """Relevance of each doc in ``docs`` (before title-phrase re-ranking)."""
+        total = np.zeros(len(docs), dtype=np.float32)
+        clauses = query.positive_clauses()
+        for clause in clauses:
+            if clause.is_filter:
+                continue
+            title_only = clause.field == "title"
+            if clause.wildcard:
+                for term in view.expand("title_fold", clause.wildcard, MAX_WILDCARD_TERMS)[:5]:
+                    total += W_TITLE * view.bm25("title_fold", term, docs)
+                continue
+            for syl, folded in zip(clause.syllables, clause.folded):
+                total += W_TITLE * view.bm25("title_fold", folded, docs)
+                if not title_only:
+                    total += W_BODY * view.bm25("body_fold", folded, docs)
+                if query.accented:
+                    total += W_EXACT_TITLE * view.bm25("title_syl", syl, docs)
+                    if not title_only:
+                        total += W_EXACT_BODY * view.bm25("body_syl", syl, docs)
+        for syls, folds in self._runs(clauses):
+            for n in (2, 3):
+                for i in range(len(folds) - n + 1):
+                    term = "_".join(folds[i : i + n])
+                    total += W_COMPOUND * (W_TITLE * view.bm25("title_fold", term, docs)
+                                           + W_BODY * view.bm25("body_fold", term, docs))
+                    if query.accented:
+                        exact = "_".join(syls[i : i + n])
+                        total += W_COMPOUND * (W_EXACT_TITLE * view.bm25("title_syl", exact, docs)
+                                               + W_EXACT_BODY * view.bm25("body_syl", exact, docs))
+        if self.settings.recency_weight and view.newest:
+            dates = view.date[docs]
+            age_days = np.maximum(0, (view.newest - dates) / 86400.0)
+            fresh = np.where(dates > 0, np.exp2(-age_days / self.settings.recency_half_life_days), 0.0)
+            total *= (1.0 + self.settings.recency_weight * fresh).astype(np.float32)
+        return total
+
+    @staticmethod
+    def _runs(clauses: list[Clause]) -> list[tuple[list[str], list[str]]]:
+        """Maximal sequences of adjacent words typed together: where compounds can form."""
+        runs, syls, folds = [], [], []
+        for clause in clauses:
+            if clause.wildcard or clause.is_filter:
+                if folds:
+                    runs.append((syls, folds))
+                syls, folds = [], []
+                continue
+            if clause.quoted or len(clause.folded) > 1:
+                if folds:
+                    runs.append((syls, folds))
+                runs.append((list(clause.syllables), list(clause.folded)))
+                syls, folds = [], []
+            else:
+                syls.append(clause.syllables[0])
+                folds.append(clause.folded[0])
+        if folds:
+            runs.append((syls, folds))
+        return [r for r in runs if len(r[1]) > 1]
+
+    def _rerank(self, view, query, docs, scores) -> np.ndarray:
+        """Reward the top documents whose title holds the query's words together.
+
+        The reward grows with the share of the query's adjacent word pairs found as
+        pairs in the title, so a title holding "Bí thư Tỉnh ủy" and "Sở Công Thương"
+        beats one that only mentions "Ban Bí thư".
+        """
+        pairs = [(tuple(f[i : i + 2]), tuple(s[i : i + 2]))
+                 for s, f in self._runs(query.positive_clauses()) for i in range(len(f) - 1)]
+        if not pairs:
+            return scores
+        out = scores.copy()
+        for i, docnum in enumerate(docs):
+            title_syls = analysis.syllables(analysis.normalize(view.stored(docnum).get("title", "")))
+            title_folds = analysis.fold_terms(title_syls)
+            folded_pairs = set(zip(title_folds, title_folds[1:]))
+            exact_pairs = set(zip(title_syls, title_syls[1:]))
+            share = sum(f in folded_pairs for f, _ in pairs) / len(pairs)
+            out[i] *= 1.0 + TITLE_PHRASE_BOOST * share
+            if query.accented:
+                exact = sum(s in exact_pairs for _, s in pairs) / len(pairs)
+                out[i] *= 1.0 + TITLE_EXACT_PHRASE_BOOST * exact
+        return out
+
+    # -- results -------------------------------------------------------------
+
+    def _hit(self, view: IndexView, docnum: int, score: float, terms: set[str]) -> Hit:
+        stored = view.stored(docnum)
+        body = stored.get("body", "")
+        text = body
+        if terms and stored.get("summary"):
+            text = stored["summary"] + "\n" + body
+        return Hit(
+            id=stored["id"], title=stored.get("title", ""), url=stored.get("url", ""),
+            date=stored.get("date_iso") or None, category=stored.get("category", ""),
+            author=stored.get("author", ""), source=stored.get("source", ""), score=score,
+            snippet=snippets.snippet(text, terms),
+        )
+
+    def _suggestion(self, view: IndexView, query: Query) -> str | None:
+        words = [c for c in query.required if not c.is_filter and not c.wildcard and not c.negated]
+        if not words or query.any_of:
+            return None
+        syls = [s for c in words for s in c.syllables]
+        folds = [f for c in words for f in c.folded]
+        return Suggester(view).suggestion(syls, folds, query.accented)
+
+    # -- articles ------------------------------------------------------------
+
+    def article(self, article_id: str) -> dict | None:
+        """The stored article, or None when no live article has this id."""
+        with self._lock:
+            view = self.view()
+            docnum = view.searcher.document_number(id=article_id)
+            if docnum is None:
+                return None
+            stored = dict(view.stored(docnum))
+            stored["docnum"] = docnum
+            return stored
+
+    def related(self, article_id: str, n: int = 5) -> list[Hit]:
+        """The articles most like one: its most distinctive words, scored like a query."""
+        with self._lock:
+            view = self.view()
+            docnum = view.searcher.document_number(id=article_id)
+            if docnum is None:
+                return []
+            stored = view.stored(docnum)
+            text = f"{stored.get('title', '')}\n{stored.get('summary', '')}\n{stored.get('body', '')[:3000]}"
+            folded = analysis.fold_terms(analysis.analyze(text).words)
+            weights: dict[str, float] = {}
+            for term in folded:
+                weights[term] = weights.get(term, 0.0) + view.idf("body_fold", term)
+            keys = sorted(weights, key=weights.get, reverse=True)[:12]
+            mask = np.zeros(view.size, dtype=bool)
+            for term in keys:
+                mask[view.postings("body_fold", term)[0]] = True
+                mask[view.postings("title_fold", term)[0]] = True
+            mask &= view.live
+            mask[docnum] = False
+            docs = np.flatnonzero(mask)
+            if not len(docs):
+                return []
+            scores = np.zeros(len(docs), dtype=np.float32)
+            for term in keys:
+                scores += W_TITLE * view.bm25("title_fold", term, docs) + W_BODY * view.bm25("body_fold", term, docs)
+            top = np.argsort(-scores, kind="stable")[:n]
+            return [self._hit(view, int(docs[i]), round(float(scores[i]), 4), set()) for i in top]
+
+    def complete(self, text: str, limit: int = 8) -> list[str]:
+        with self._lock:
+            return Suggester(self.view()).completions(text, limit)
+
+    def stats(self) -> dict:
+        """Article count, categories with counts and the date range."""
+        with self._lock:
+            view = self.view()
+            docs = np.flatnonzero(view.live)
+            facets = self._facets(view, docs)
+            fmt = (lambda ts: datetime.fromtimestamp(ts, VIETNAM_TZ).isoformat() if ts else None)
+            return {
+                "articles": view.doc_count,
+                "categories": [asdict(v) for v in facets["category"]],
+                "sources": [{"value": v, "count": int(c)} for v, c in _counts(view, "source_key", docs)],
+                "date_from": fmt(view.oldest),
+                "date_to": fmt(view.newest),
+                "undated": int(np.sum(view.date[docs] < -(2**61))),
+                "segments": len(view.leaves),
+                "index_dir": str(self.index_dir),
+            }
+
+
+def _counts(view: IndexView, column: str, docs: np.ndarray):
+    values = view.facet_values[column]
+    counts = np.bincount(view.facet_codes[column][docs], minlength=len(values))
+    return sorted(((values[i], c) for i, c in enumerate(counts) if c and values[i]), key=lambda x: -x[1])

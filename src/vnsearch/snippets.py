@@ -1,0 +1,54 @@
+"""Body snippets with the matched words wrapped in ``<mark>``; everything else escaped.
+
+Matching is on folded syllables, so a query typed without diacritics highlights the
+accented words it found.
+
+>>> snippet("Sở Công Thương tỉnh Hoà Bình họp <b>bàn</b>.", {"cong", "thuong"}, width=12)
+'Sở <mark>Công</mark> <mark>Thương</mark> tỉnh Hoà Bình họp &lt;b&gt;bàn&lt;/b&gt;.'
+"""
+
+from __future__ import annotations
+
+import html
+
+from vnsearch import analysis
+
+MAX_SCAN_CHARS = 60_000
+
+
+def snippet(text: str, terms: set[str], width: int = 36) -> str:
+    """The window of about ``width`` syllables holding the most distinct query terms."""
+    text = analysis.normalize(text[:MAX_SCAN_CHARS]).replace("\n", " ")
+    spans = analysis.syllable_spans(text)
+    if not spans:
+        return html.escape(text[:200])
+    folded = analysis.fold_terms([analysis.canonical_syllable(text[a:b]) for a, b in spans])
+    hits = [f in terms for f in folded]
+    start = _best_window(folded, hits, width)
+    end = min(len(spans), start + width)
+    lo = spans[start][0]
+    hi = spans[end - 1][1] if end < len(spans) else len(text)
+    out = []
+    cursor = lo
+    for i in range(start, end):
+        a, b = spans[i]
+        if hits[i]:
+            out.append(html.escape(text[cursor:a]))
+            out.append(f"<mark>{html.escape(text[a:b])}</mark>")
+            cursor = b
+    out.append(html.escape(text[cursor:hi]))
+    prefix = "… " if lo > 0 else ""
+    suffix = " …" if hi < len(text) else ""
+    return prefix + "".join(out).strip() + suffix
+
+
+def _best_window(folded: list[str], hits: list[bool], width: int) -> int:
+    best, best_score = 0, -1
+    positions = [i for i, h in enumerate(hits) if h]
+    for i in positions[:400]:
+        start = max(0, i - 4)
+        window = {folded[j] for j in range(start, min(len(folded), start + width)) if hits[j]}
+        score = len(window) * 100 + sum(hits[start : start + width])
+        if score > best_score:
+            best, best_score = start, score
+    return best

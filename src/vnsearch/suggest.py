@@ -1,0 +1,138 @@
+"""Suggestions from the index's own vocabulary: accents restored, misspellings corrected.
+
+A query typed without diacritics is folded; every accented spelling of each folded
+syllable is generated (a handful per syllable: vowel shapes times five tones) and
+kept if the index holds it. A small Viterbi pass then picks the sequence the index
+makes most likely, rewarding pairs that pyvi indexed as one word (``công_thương``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import unicodedata
+from functools import lru_cache
+
+from vnsearch import analysis
+
+_SHAPES = {"a": "aăâ", "e": "eê", "o": "oôơ", "u": "uư", "i": "i", "y": "y", "d": "dđ"}
+_TONES = ("", "\u0300", "\u0301", "\u0303", "\u0309", "\u0323")
+_VOWELS = set("aeiouy")
+CANDIDATES_PER_SYLLABLE = 8
+
+
+@lru_cache(maxsize=50_000)
+def accent_variants(folded: str) -> tuple[str, ...]:
+    """Every canonical accented syllable that folds to ``folded``.
+
+    >>> "công" in accent_variants("cong") and "đảng" in accent_variants("dang")
+    True
+    """
+    if not folded.isascii() or not folded.isalpha() or len(folded) > 7:
+        return (folded,)
+    options = [(_SHAPES.get(c, c) if (c in _VOWELS or (c == "d" and i == 0)) else c)
+               for i, c in enumerate(folded)]
+    first_vowel = next((i for i, c in enumerate(folded) if c in _VOWELS), None)
+    out = set()
+    for letters in itertools.islice(itertools.product(*options), 64):
+        base = "".join(letters)
+        for tone in _TONES if first_vowel is not None else ("",):
+            raw = base if not tone else base[: first_vowel + 1] + tone + base[first_vowel + 1 :]
+            syllable = analysis.place_tone(unicodedata.normalize("NFC", raw))
+            out.add(analysis.canonical_syllable(syllable))
+    return tuple(sorted(out))
+
+
+class Suggester:
+    """Accent restoration, spelling correction and completions over one index view."""
+
+    def __init__(self, view):
+        self.view = view
+        self.reader = view.reader
+
+    def _df(self, fieldname: str, term: str) -> int:
+        try:
+            return self.reader.doc_frequency(fieldname, term)
+        except (KeyError, ValueError):
+            return 0
+
+    def _known(self, syllable: str) -> bool:
+        return bool(self._df("body_syl", syllable) or self._df("title_syl", syllable))
+
+    def candidates(self, folded: str) -> list[tuple[str, int]]:
+        scored = [(v, self._df("body_syl", v) + self._df("title_syl", v)) for v in accent_variants(folded)]
+        scored = [c for c in scored if c[1] > 0]
+        scored.sort(key=lambda c: -c[1])
+        return scored[:CANDIDATES_PER_SYLLABLE] or [(folded, 0)]
+
+    def restore(self, folded: list[str]) -> list[str]:
+        """The most likely accented spelling of a sequence of folded syllables."""
+        lattice = [self.candidates(f) for f in folded]
+        best = [(math.log1p(df), [syl]) for syl, df in lattice[0]]
+        for column in lattice[1:]:
+            step = []
+            for syl, df in column:
+                options = []
+                for score, path in best:
+                    pair = self._df("body_syl", f"{path[-1]}_{syl}") + self._df("title_syl", f"{path[-1]}_{syl}")
+                    options.append((score + math.log1p(df) + 3.0 * math.log1p(pair), path + [syl]))
+                step.append(max(options, key=lambda o: o[0]))
+            best = step
+        return max(best, key=lambda o: o[0])[1]
+
+    def correct(self, folded: str) -> str | None:
+        """The most frequent indexed syllable one edit away from an unknown one."""
+        if self._df("body_fold", folded) or self._df("title_fold", folded):
+            return None
+        try:
+            near = list(itertools.islice(self.reader.terms_within("body_fold", folded, 1, prefix=1), 200))
+        except Exception:  # noqa: BLE001 - Whoosh raises assorted errors for odd input; no suggestion then
+            return None
+        near = [t for t in near if t != folded and "_" not in t]
+        if not near:
+            return None
+        return max(near, key=lambda t: (self._df("body_fold", t), t))
+
+    def suggestion(self, syllables: list[str], folded: list[str], accented: bool) -> str | None:
+        """What to offer the user instead of their query, or None when it is fine as typed."""
+        if not folded or len(folded) > 12:
+            return None
+        corrected = [self.correct(f) for f in folded]
+        fixed = [c or f for c, f in zip(corrected, folded)]
+        if accented:
+            # An accented syllable the index never saw ("nọi") is a misspelling too.
+            unknown = [bool(corrected[i]) or (syllables[i] != folded[i] and not self._known(syllables[i]))
+                       for i in range(len(folded))]
+            if not any(unknown):
+                return None
+            restored = self.restore(fixed)
+            words = [restored[i] if unknown[i] else syllables[i] for i in range(len(folded))]
+        else:
+            words = self.restore(fixed)
+            if words == syllables:
+                return None
+        return " ".join(words)
+
+    def completions(self, text: str, limit: int = 8) -> list[str]:
+        """Ways to finish what is being typed, accents restored: ``"cong th"`` -> ``"công thương"``."""
+        syls = analysis.syllables(analysis.normalize(text))
+        if not syls or text.endswith(" "):
+            return []
+        folded = analysis.fold_terms(syls)
+        head, last = folded[:-1], folded[-1]
+        found = []
+        for i, term in enumerate(self.reader.expand_prefix("title_fold", last)):
+            if i >= 5000:
+                break
+            term = term.decode("utf-8") if isinstance(term, bytes) else term
+            if "_" not in term:
+                found.append((self._df("title_fold", term), term))
+        found.sort(reverse=True)
+        out = []
+        for _, term in found[: limit * 2]:
+            phrase = " ".join(self.restore(head + [term]))
+            if phrase not in out:
+                out.append(phrase)
+            if len(out) >= limit:
+                break
+        return out

@@ -1,0 +1,231 @@
+"""A numeric view of one index generation: per-document arrays and cached postings.
+
+Whoosh stores the postings, columns and stored fields; scoring and faceting every
+matching document through Whoosh's Python matchers is too slow on 100,000 articles.
+So each index segment is read once into numpy arrays (facet codes, dates, field
+lengths, deletions) and reused across commits while the segment lives; postings are
+read a block at a time and cached per term. Searching then is array arithmetic.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.query import Phrase
+from whoosh.util.numeric import byte_to_length
+
+from vnsearch import analysis
+
+TEXT_FIELDS = ("title_fold", "body_fold", "title_syl", "body_syl")
+FACET_COLUMNS = ("category_key", "author_key", "source_key")
+_LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
+EMPTY_IDS = np.zeros(0, dtype=np.int64)
+EMPTY_TF = np.zeros(0, dtype=np.float32)
+
+
+@dataclass
+class SegmentArrays:
+    """Per-document arrays of one Whoosh segment (docnums local to the segment)."""
+
+    live: np.ndarray
+    date: np.ndarray
+    year: np.ndarray
+    month: np.ndarray
+    lengths: dict[str, np.ndarray]
+    facets: dict[str, tuple[list[str], np.ndarray]]  # column -> (values, codes)
+
+    @classmethod
+    def read(cls, reader) -> "SegmentArrays":
+        n = reader.doc_count_all()
+        live = np.ones(n, dtype=bool)
+        for docnum in reader.deleted_docs() if reader.has_deletions() else ():
+            live[docnum] = False
+        numbers = {name: np.fromiter(reader.column_reader(name), dtype=np.int64, count=n)
+                   for name in ("date", "year", "month")}
+        lengths = {name: _field_lengths(reader, name, n) for name in TEXT_FIELDS}
+        facets = {}
+        for name in FACET_COLUMNS:
+            values, codes = np.unique(np.array(list(reader.column_reader(name)), dtype=object),
+                                      return_inverse=True)
+            facets[name] = (list(values), codes.astype(np.int32))
+        return cls(live, numbers["date"], numbers["year"], numbers["month"], lengths, facets)
+
+
+def _field_lengths(reader, fieldname: str, n: int) -> np.ndarray:
+    column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    if column is None:
+        return np.zeros(n, dtype=np.float32)
+    return _LENGTH_TABLE[np.fromiter(column, dtype=np.uint8, count=n)]
+
+
+class IndexView:
+    """Everything search needs from one index generation, as global-docnum arrays."""
+
+    def __init__(self, searcher, segment_cache: dict, postings_cache_size: int = 4096):
+        self.searcher = searcher
+        self.reader = searcher.reader()
+        self.generation = getattr(searcher._ix, "latest_generation", lambda: 0)()
+        leaves = self.reader.leaf_readers()
+        self.leaves = leaves
+        parts = []
+        for segreader, _offset in leaves:
+            segment = segreader.segment()
+            key = (segment.segment_id(), segment.deleted_count())
+            if key not in segment_cache:
+                segment_cache[key] = SegmentArrays.read(segreader)
+            parts.append(segment_cache[key])
+        live_keys = {(r.segment().segment_id(), r.segment().deleted_count()) for r, _ in leaves}
+        for stale in set(segment_cache) - live_keys:
+            del segment_cache[stale]
+        self.size = sum(len(p.live) for p in parts)
+        cat = (lambda xs, dtype: np.concatenate(xs) if xs else np.zeros(0, dtype=dtype))
+        self.live = cat([p.live for p in parts], bool)
+        self.date = cat([p.date for p in parts], np.int64)
+        self.year = cat([p.year for p in parts], np.int64)
+        self.month = cat([p.month for p in parts], np.int64)
+        self.lengths = {f: cat([p.lengths[f] for p in parts], np.float32) for f in TEXT_FIELDS}
+        self.doc_count = int(self.live.sum())
+        self.avg_length = {f: float(self.lengths[f][self.live].mean()) if self.doc_count else 1.0
+                           for f in TEXT_FIELDS}
+        self.facet_values: dict[str, list[str]] = {}
+        self.facet_codes: dict[str, np.ndarray] = {}
+        for name in FACET_COLUMNS:
+            vocab = sorted({v for p in parts for v in p.facets[name][0]})
+            index = {v: i for i, v in enumerate(vocab)}
+            codes = [np.array([index[v] for v in p.facets[name][0]], dtype=np.int32)[p.facets[name][1]]
+                     if len(p.live) else np.zeros(0, dtype=np.int32) for p in parts]
+            self.facet_values[name] = vocab
+            self.facet_codes[name] = cat(codes, np.int32)
+        dated = self.date[self.live & (self.date > 0)]
+        self.newest = int(dated.max()) if len(dated) else 0
+        self.oldest = int(dated.min()) if len(dated) else 0
+        self._postings: OrderedDict = OrderedDict()
+        self._postings_cache_size = postings_cache_size
+
+    # -- postings ------------------------------------------------------------
+
+    def postings(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """Sorted global docnums of live documents holding ``term``, and its frequency in each."""
+        key = (fieldname, term)
+        hit = self._postings.get(key)
+        if hit is not None:
+            self._postings.move_to_end(key)
+            return hit
+        ids_parts, tf_parts = [], []
+        for segreader, offset in self.leaves:
+            if (fieldname, term) not in segreader:
+                continue
+            ids, tf = _read_postings(segreader.postings(fieldname, term))
+            ids_parts.append(ids + offset)
+            tf_parts.append(tf)
+        if ids_parts:
+            ids = np.concatenate(ids_parts)
+            tf = np.concatenate(tf_parts)
+            keep = self.live[ids]
+            result = (ids[keep], tf[keep])
+        else:
+            result = (EMPTY_IDS, EMPTY_TF)
+        self._postings[key] = result
+        if len(self._postings) > self._postings_cache_size:
+            self._postings.popitem(last=False)
+        return result
+
+    def doc_frequency(self, fieldname: str, term: str) -> int:
+        return len(self.postings(fieldname, term)[0])
+
+    def term_mask(self, fieldnames: tuple[str, ...], term: str) -> np.ndarray:
+        mask = np.zeros(self.size, dtype=bool)
+        for fieldname in fieldnames:
+            mask[self.postings(fieldname, term)[0]] = True
+        return mask
+
+    def phrase_mask(self, fieldnames: tuple[str, ...], terms: tuple[str, ...]) -> np.ndarray:
+        """Documents where the folded terms occur in order in any of the fields (Whoosh positions)."""
+        key = ("phrase", fieldnames, terms)
+        hit = self._postings.get(key)
+        if hit is None:
+            mask = np.ones(self.size, dtype=bool)
+            for term in set(terms):  # cheap prefilter: every term must occur somewhere
+                mask &= self.term_mask(fieldnames, term)
+            result = np.zeros(self.size, dtype=bool)
+            if mask.any():
+                for fieldname in fieldnames:
+                    docs = list(self.searcher.docs_for_query(Phrase(fieldname, list(terms))))
+                    result[np.array(docs, dtype=np.int64)] = True
+            hit = result & self.live
+            self._postings[key] = hit
+        return hit
+
+    def expand(self, fieldname: str, pattern: str, limit: int) -> list[str]:
+        """Terms of ``fieldname`` matching a folded wildcard pattern, the most frequent first."""
+        head = pattern.split("*")[0].split("?")[0]
+        rx = re.compile(fnmatch.translate(pattern))
+        found = []
+        for i, term in enumerate(self.reader.expand_prefix(fieldname, head)):
+            if i >= 20_000:
+                break
+            term = term.decode("utf-8") if isinstance(term, bytes) else term
+            if rx.match(term):
+                found.append((self.reader.doc_frequency(fieldname, term), term))
+        found.sort(reverse=True)
+        return [t for _, t in found[:limit]]
+
+    # -- scoring -------------------------------------------------------------
+
+    def bm25(self, fieldname: str, term: str, docs: np.ndarray, k1: float = 1.2, b: float = 0.75) -> np.ndarray:
+        """BM25 of ``term`` in ``fieldname`` for each of ``docs`` (sorted global docnums)."""
+        ids, tf = self.postings(fieldname, term)
+        if not len(ids) or not len(docs):
+            return np.zeros(len(docs), dtype=np.float32)
+        pos = np.searchsorted(ids, docs)
+        pos_clipped = np.minimum(pos, len(ids) - 1)
+        found = ids[pos_clipped] == docs
+        freq = np.where(found, tf[pos_clipped], 0.0).astype(np.float32)
+        df = len(ids)
+        idf = math.log(1.0 + (self.doc_count - df + 0.5) / (df + 0.5))
+        norm = k1 * (1.0 - b + b * self.lengths[fieldname][docs] / max(self.avg_length[fieldname], 1.0))
+        return (idf * freq * (k1 + 1.0) / (freq + norm)).astype(np.float32)
+
+    def idf(self, fieldname: str, term: str) -> float:
+        df = self.doc_frequency(fieldname, term)
+        return math.log(1.0 + (self.doc_count - df + 0.5) / (df + 0.5))
+
+    def stored(self, docnum: int) -> dict:
+        return self.searcher.stored_fields(int(docnum))
+
+
+def _read_postings(matcher) -> tuple[np.ndarray, np.ndarray]:
+    """All ids and weights of a Whoosh leaf matcher, a block at a time."""
+    ids_blocks, tf_blocks = [], []
+    if hasattr(matcher, "_read_ids") and hasattr(matcher, "_next_block"):
+        while matcher.is_active():
+            matcher._read_ids()
+            matcher._read_weights()
+            n = matcher._blocklength
+            ids_blocks.append(np.asarray(matcher._ids[:n], dtype=np.int64))
+            tf_blocks.append(np.asarray(matcher._weights[:n], dtype=np.float32))
+            matcher._next_block()
+    else:  # any other matcher: the slow, public way
+        ids, tf = [], []
+        while matcher.is_active():
+            ids.append(matcher.id())
+            tf.append(matcher.weight())
+            matcher.next()
+        ids_blocks.append(np.array(ids, dtype=np.int64))
+        tf_blocks.append(np.array(tf, dtype=np.float32))
+    if not ids_blocks:
+        return EMPTY_IDS, EMPTY_TF
+    return np.concatenate(ids_blocks), np.concatenate(tf_blocks)
+
+
+def folded_name_matches(name: str, wanted_folded: tuple[str, ...]) -> bool:
+    """True when the folded syllables ``wanted_folded`` occur in order inside ``name``."""
+    have = analysis.fold_terms(analysis.syllables(analysis.normalize(name)))
+    n = len(wanted_folded)
+    return any(tuple(have[i : i + n]) == wanted_folded for i in range(len(have) - n + 1))
