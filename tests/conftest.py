@@ -79,7 +79,19 @@ def seed_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def dantri_index(tmp_path_factory, dantri, seed_dir) -> Path:
-    """dantri plus the seed page, indexed once for the session (read-only use)."""
+    """dantri, then the seed page, indexed once for the session (read-only use).
+
+    The reports of both runs are kept in ``dantri_index.reports`` for the tests that check them.
+    """
     path = tmp_path_factory.mktemp("dantri-index")
-    index_paths(path, [dantri, seed_dir])
+    reports = [index_paths(path, [dantri]), index_paths(path, [seed_dir])]
+    _DANTRI_REPORTS[:] = reports
     return path
+
+
+_DANTRI_REPORTS: list = []
+
+
+@pytest.fixture(scope="session")
+def dantri_reports(dantri_index):
+    return list(_DANTRI_REPORTS)

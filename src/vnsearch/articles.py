@@ -177,7 +177,7 @@ def article_from_dict(record: object) -> Article:
         raise RecordError("field 'tags' must be a list of strings")
     return Article(
         id=values["id"],
-        title=html_to_text(values["title"]).replace("\n", " "),
+        title=" ".join(values["title"].split()),
         body=body,
         summary=html_to_text(values["summary"]),
         date=when,

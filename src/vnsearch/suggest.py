@@ -65,9 +65,9 @@ class Suggester:
         scored.sort(key=lambda c: -c[1])
         return scored[:CANDIDATES_PER_SYLLABLE] or [(folded, 0)]
 
-    def restore(self, folded: list[str]) -> list[str]:
+    def restore(self, folded: list[str], lattice: list[list[tuple[str, int]]] | None = None) -> list[str]:
         """The most likely accented spelling of a sequence of folded syllables."""
-        lattice = [self.candidates(f) for f in folded]
+        lattice = lattice or [self.candidates(f) for f in folded]
         best = [(math.log1p(df), [syl]) for syl, df in lattice[0]]
         for column in lattice[1:]:
             step = []
@@ -80,38 +80,46 @@ class Suggester:
             best = step
         return max(best, key=lambda o: o[0])[1]
 
-    def correct(self, folded: str) -> str | None:
-        """The most frequent indexed syllable one edit away from an unknown one."""
+    def near(self, folded: str) -> list[str]:
+        """Indexed syllables one edit away from one the index has never seen, most frequent first."""
         if self._df("body_fold", folded) or self._df("title_fold", folded):
-            return None
+            return []
         try:
             near = list(itertools.islice(self.reader.terms_within("body_fold", folded, 1, prefix=1), 200))
         except Exception:  # noqa: BLE001 - Whoosh raises assorted errors for odd input; no suggestion then
-            return None
+            return []
         near = [t for t in near if t != folded and "_" not in t]
-        if not near:
-            return None
-        return max(near, key=lambda t: (self._df("body_fold", t), t))
+        return sorted(near, key=lambda t: -self._df("body_fold", t))[:6]
 
     def suggestion(self, syllables: list[str], folded: list[str], accented: bool) -> str | None:
-        """What to offer the user instead of their query, or None when it is fine as typed."""
+        """What to offer the user instead of their query, or None when it is fine as typed.
+
+        Unknown syllables are replaced by the near one that fits its neighbours best
+        ("bóng đáa" -> "bóng đá", because the index holds the word ``bóng_đá``).
+        """
         if not folded or len(folded) > 12:
             return None
-        corrected = [self.correct(f) for f in folded]
-        fixed = [c or f for c, f in zip(corrected, folded)]
+        near = [self.near(f) for f in folded]
+        misspelled = [bool(n) for n in near]
         if accented:
             # An accented syllable the index never saw ("nọi") is a misspelling too.
-            unknown = [bool(corrected[i]) or (syllables[i] != folded[i] and not self._known(syllables[i]))
-                       for i in range(len(folded))]
-            if not any(unknown):
+            misspelled = [misspelled[i] or (syllables[i] != folded[i] and not self._known(syllables[i]))
+                          for i in range(len(folded))]
+            if not any(misspelled):
                 return None
-            restored = self.restore(fixed)
-            words = [restored[i] if unknown[i] else syllables[i] for i in range(len(folded))]
+        lattice = []
+        for f, options in zip(folded, near):
+            if options:
+                merged = [c for option in options for c in self.candidates(option)]
+                lattice.append(sorted(merged, key=lambda c: -c[1])[: CANDIDATES_PER_SYLLABLE * 2])
+            else:
+                lattice.append(self.candidates(f))
+        restored = self.restore(folded, lattice)
+        if accented:
+            words = [restored[i] if misspelled[i] else syllables[i] for i in range(len(folded))]
         else:
-            words = self.restore(fixed)
-            if words == syllables:
-                return None
-        return " ".join(words)
+            words = restored
+        return None if words == syllables else " ".join(words)
 
     def completions(self, text: str, limit: int = 8) -> list[str]:
         """Ways to finish what is being typed, accents restored: ``"cong th"`` -> ``"công thương"``."""

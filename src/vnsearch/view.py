@@ -44,8 +44,8 @@ class SegmentArrays:
     def read(cls, reader) -> "SegmentArrays":
         n = reader.doc_count_all()
         live = np.ones(n, dtype=bool)
-        for docnum in reader.deleted_docs() if reader.has_deletions() else ():
-            live[docnum] = False
+        if reader.has_deletions():
+            live[np.fromiter(reader.segment().deleted_docs(), dtype=np.int64)] = False
         numbers = {name: np.fromiter(reader.column_reader(name), dtype=np.int64, count=n)
                    for name in ("date", "year", "month")}
         lengths = {name: _field_lengths(reader, name, n) for name in TEXT_FIELDS}

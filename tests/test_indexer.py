@@ -1,0 +1,93 @@
+"""The indexer: incremental updates, deletions, rebuilds, the write lock, stored facet fields."""
+
+import pytest
+
+from conftest import article
+from vnsearch.config import Settings
+from vnsearch.indexer import Indexer, IndexBusyError, index_paths, open_index
+from vnsearch.search import SearchEngine
+
+
+def ids_in(index_dir):
+    ix = open_index(index_dir)
+    with ix.searcher() as s:
+        return sorted(f["id"] for f in s.all_stored_fields())
+
+
+def test_reindexing_the_same_articles_changes_nothing(tmp_path, write_jsonl):
+    path = write_jsonl([article("a"), article("b")])
+    first = index_paths(tmp_path / "ix", [path])
+    second = index_paths(tmp_path / "ix", [path])
+    assert (first.added, first.unchanged) == (2, 0)
+    assert (second.added, second.updated, second.unchanged, second.commits) == (0, 0, 2, 0)
+    assert ids_in(tmp_path / "ix") == ["a", "b"]
+
+
+def test_changed_article_replaces_the_old_version(tmp_path, write_jsonl):
+    ix = tmp_path / "ix"
+    index_paths(ix, [write_jsonl([article("a", title="Giá xăng tăng mạnh")], name="v1.jsonl")])
+    report = index_paths(ix, [write_jsonl([article("a", title="Giá xăng giảm nhẹ")], name="v2.jsonl")])
+    assert (report.added, report.updated) == (0, 1)
+    assert ids_in(ix) == ["a"]
+    engine = SearchEngine(str(ix))
+    assert engine.search(query="giam nhe").total == 1
+    assert engine.search(query="tăng mạnh").total == 0
+
+
+def test_duplicate_id_in_one_file_last_one_wins(tmp_path, write_jsonl):
+    path = write_jsonl([article("a", title="Bản nháp đầu tiên"), article("b"), article("a", title="Bản chính thức")])
+    report = index_paths(tmp_path / "ix", [path])
+    assert report.duplicates == 1
+    assert ids_in(tmp_path / "ix") == ["a", "b"]
+    assert SearchEngine(str(tmp_path / "ix")).article("a")["title"] == "Bản chính thức"
+
+
+def test_delete_withdraws_articles(sample_index):
+    report = Indexer(sample_index).delete(["mau-002", "khong-co"])
+    assert report.deleted == 1
+    assert "mau-002" not in ids_in(sample_index)
+    assert SearchEngine(str(sample_index)).search(query="mã số thuế").total == 0
+
+
+def test_rebuild_starts_clean(sample_index, write_jsonl):
+    report = index_paths(sample_index, [write_jsonl([article("moi")])], rebuild=True)
+    assert report.added == 1
+    assert ids_in(sample_index) == ["moi"]
+
+
+def test_rejected_records_are_counted_and_the_rest_indexed(tmp_path, write_jsonl):
+    path = write_jsonl([article("a"), "{broken", {"id": "b", "title": "Tin"}])
+    seen = []
+    report = Indexer(tmp_path / "ix").index(
+        __import__("vnsearch.indexer", fromlist=["read_records"]).read_records([path]), on_reject=seen.append)
+    assert (report.added, report.rejected) == (1, 2)
+    assert [r.line for r in seen] == [2, 3]
+
+
+def test_a_second_writer_waits_then_fails_clearly(sample_index, write_jsonl):
+    holder = open_index(sample_index).writer()
+    try:
+        indexer = Indexer(sample_index, Settings(lock_timeout=0.3))
+        with pytest.raises(IndexBusyError, match="another indexer is writing"):
+            indexer.index(iter([]))
+    finally:
+        holder.cancel()
+    assert len(ids_in(sample_index)) == 13
+
+
+def test_many_commits_in_a_long_run_keep_every_article_once(tmp_path, write_jsonl):
+    records = [article(f"n{i}", title=f"Tin số {i} về Hà Nội") for i in range(25)]
+    records.append(article("n3", title="Tin số 3 đã sửa"))
+    report = Indexer(tmp_path / "ix", Settings(commit_every=7, workers=1)).index(
+        __import__("vnsearch.indexer", fromlist=["read_records"]).read_records([write_jsonl(records)]))
+    assert report.commits >= 4
+    assert ids_in(tmp_path / "ix") == sorted(f"n{i}" for i in range(25))
+
+
+def test_facet_fields_are_precomputed(sample_index):
+    ix = open_index(sample_index)
+    with ix.searcher() as s:
+        doc = s.document_number(id="mau-001")
+        assert s.reader().column_reader("year")[doc] == 2021
+        assert s.reader().column_reader("month")[doc] == 202103
+        assert s.reader().column_reader("category_key")[doc] == "Chính trị"

@@ -1,0 +1,241 @@
+"""Search rules: accent-insensitive matching, accent-aware ranking, query language, filters,
+facets, snippets, suggestions and related articles, on short texts written for the tests."""
+
+import unicodedata
+from datetime import date
+
+import pytest
+
+from conftest import article
+from vnsearch.indexer import index_paths
+from vnsearch.search import SearchEngine, SearchError, SearchRequest
+
+DOCS = [
+    article("ct", "Sở Công Thương tỉnh Hòa Bình họp báo", "Bí thư Tỉnh ủy dự buổi họp của ngành công thương.",
+            date="2021-04-10T09:00:00+07:00", category="Kinh tế", author="Hoàng Nga", source="HBĐT"),
+    article("ma", "Cấp mã số thuế cho hộ kinh doanh", "Hộ kinh doanh đăng ký mã số thuế trực tuyến.",
+            date="2021-04-01T09:00:00+07:00", category="Kinh doanh", author="Trần Minh", source="Dân Trí"),
+    article("maa", "Chuyện má số ba ở xóm nhỏ", "Cả xóm gọi bà là má số ba, người mẹ của những chiến sĩ.",
+            date="2021-04-01T09:00:00+07:00", category="Xã hội", author="Lê Thu", source="Dân Trí"),
+    article("dang", "Đảng bộ tỉnh tổng kết năm", "Ban Chấp hành Đảng bộ tỉnh họp tổng kết công tác năm.",
+            date="2020-12-28T09:00:00+07:00", category="Chính trị", author="Hoàng Nga", source="HBĐT"),
+    article("td-title", "Nhà máy thủy điện mở rộng", "Công trình được khởi công vào mùa khô.",
+            date="2021-03-01T09:00:00+07:00", category="Kinh tế", author="Trần Minh", source="Dân Trí"),
+    article("td-body", "Mùa khô ở miền núi", "Người dân sống gần nhà máy thuỷ điện lo thiếu nước.",
+            date="2021-03-01T09:00:00+07:00", category="Kinh tế", author="Trần Minh", source="Dân Trí"),
+    article("old", "Giá vàng trong nước tăng", "Giá vàng miếng tăng theo giá thế giới.",
+            date="2019-05-02T09:00:00+07:00", category="Kinh doanh", author="Trần Minh", source="Dân Trí"),
+    article("new", "Giá vàng trong nước tăng", "Giá vàng miếng tăng theo giá thế giới.",
+            date="2021-04-30T23:30:00+07:00", category="Kinh doanh", author="Trần Minh", source="Dân Trí"),
+    article("may1", "Bóng đá Việt Nam chuẩn bị vòng loại", "Đội tuyển bóng đá tập trung tại Hà Nội.",
+            date="2021-05-01T00:30:00+07:00", category="Thể thao", author="Ngô Quang", source="Dân Trí"),
+    article("xss", "<script>alert(1)</script> Tin nóng", "Nội dung có <b>thẻ</b> & ký tự đặc biệt về Hà Nội.",
+            date="2021-02-01T09:00:00+07:00", category="Xã hội", author="Lê Thu", source="Dân Trí"),
+    article("covid", "Hà Nội tiêm vắc xin Covid-19", "Thành phố tiêm vaccine cho người dân nội thành.",
+            date="2021-04-25T09:00:00+07:00", category="Sức khỏe", author="Lê Thu", source="Dân Trí"),
+]
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("search")
+    path = tmp / "docs.jsonl"
+    import json
+
+    path.write_text("\n".join(json.dumps(d, ensure_ascii=False) for d in DOCS), encoding="utf-8")
+    index_paths(tmp / "ix", [path])
+    return SearchEngine(str(tmp / "ix"))
+
+
+def ids(result):
+    return [h.id for h in result.hits]
+
+
+# -- matching -------------------------------------------------------------------
+
+def test_unaccented_query_finds_accented_words(engine):
+    assert ids(engine.search(query="cong thuong"))[0] == "ct"
+
+
+def test_d_folds_to_d_stroke(engine):
+    assert "dang" in ids(engine.search(query="dang bo"))
+
+
+def test_unaccented_phrase_finds_the_accented_phrase(engine):
+    assert ids(engine.search(query='"bi thu tinh uy"')) == ["ct"]
+
+
+@pytest.mark.parametrize("variant", ["Hòa Bình", "Hoà Bình", "HOÀ BÌNH", "hoa binh",
+                                     unicodedata.normalize("NFD", "Hòa Bình")])
+def test_tone_placement_nfd_and_case_never_change_results(engine, variant):
+    assert ids(engine.search(query=variant)) == ids(engine.search(query="Hòa Bình")) == ["ct"]
+
+
+def test_old_and_new_tone_marks_find_each_other(engine):
+    assert set(ids(engine.search(query="thuỷ điện"))) == {"td-title", "td-body"}
+    assert ids(engine.search(query="thuỷ điện")) == ids(engine.search(query="thủy điện"))
+
+
+# -- ranking --------------------------------------------------------------------
+
+def test_accented_query_ranks_exact_diacritics_first(engine):
+    assert ids(engine.search(query="mã số"))[:2] == ["ma", "maa"]
+    assert ids(engine.search(query="má số"))[:2] == ["maa", "ma"]
+
+
+def test_unaccented_query_matches_both_spellings(engine):
+    assert set(ids(engine.search(query="ma so"))) >= {"ma", "maa"}
+
+
+def test_title_match_outranks_body_match(engine):
+    assert ids(engine.search(query="thủy điện")) == ["td-title", "td-body"]
+
+
+def test_newer_article_ranks_higher_among_equals(engine):
+    assert ids(engine.search(query="giá vàng"))[:2] == ["new", "old"]
+
+
+def test_recency_boost_is_configurable(tmp_path_factory, engine):
+    from vnsearch.config import Settings
+
+    flat = SearchEngine(engine.index_dir, Settings(recency_weight=0.0))
+    scores = {h.id: h.score for h in flat.search(query="giá vàng").hits}
+    assert scores["new"] == scores["old"]
+
+
+def test_sort_newest_and_oldest_order_by_date(engine):
+    newest = engine.search(query="", sort="newest", per_page=100)
+    dates = [h.date for h in newest.hits]
+    assert dates == sorted(dates, reverse=True)
+    assert ids(engine.search(query="giá vàng", sort="oldest")) == ["old", "new"]
+
+
+# -- query language -------------------------------------------------------------
+
+def test_minus_excludes_words_and_phrases(engine):
+    assert "covid" not in ids(engine.search(query="hà nội -covid"))
+    assert ids(engine.search(query='hà nội -"bóng đá"')) == [i for i in ids(engine.search(query="hà nội")) if i != "may1"]
+
+
+def test_or_finds_either(engine):
+    assert set(ids(engine.search(query="vaccine OR thuế"))) == {"covid", "ma"}
+
+
+def test_field_prefixes(engine):
+    assert ids(engine.search(query="title:thủy điện")) == ["td-title"]
+    assert set(ids(engine.search(query='author:"hoang nga"'))) == {"ct", "dang"}
+    assert set(ids(engine.search(query='category:"kinh doanh" gia vang'))) == {"new", "old"}
+
+
+def test_wildcards_expand_a_bounded_number_of_terms(engine):
+    assert "ct" in ids(engine.search(query="thuong*"))
+    assert engine.search(query="*").total == engine.search(query="").total  # a lone star is ignored
+
+
+@pytest.mark.parametrize("query", ['"bi thu', "OR", "-", "title:", "a:b:c", "*", "?", "::", '"', "x" * 2000,
+                                   "cong " * 500, "\x00\u200b", "-\"\"", "OR OR OR", "(((", "\\"])
+def test_odd_queries_are_answered_without_exceptions(engine, query):
+    result = engine.search(query=query)
+    assert result.total >= 0
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"sort": "random"}, "sort must be one of"),
+    ({"page": 0}, "page must be"),
+    ({"per_page": 1000}, "per_page must be"),
+    ({"date_from": date(2021, 5, 1), "date_to": date(2021, 4, 1)}, "after the 'to' date"),
+])
+def test_bad_requests_raise_search_error_with_a_message(engine, kwargs, message):
+    with pytest.raises(SearchError, match=message):
+        engine.search(SearchRequest(query="ha noi", **kwargs))
+
+
+def test_page_past_the_end_is_empty_not_an_error(engine):
+    result = engine.search(query="ha noi", page=1_000_000_000)
+    assert result.hits == [] and result.total > 0
+
+
+# -- filters and facets -----------------------------------------------------------
+
+def test_filters_combine(engine):
+    result = engine.search(query="", category="Kinh doanh", author="Trần Minh", source="Dân Trí",
+                           date_from=date(2021, 1, 1), per_page=50)
+    assert ids(result) == ["new", "ma"]
+
+
+def test_category_filter_ignores_accents_and_tone_style(engine):
+    assert set(ids(engine.search(query="", category="Sức khoẻ"))) == {"covid"}
+    assert set(ids(engine.search(query="", category="suc khoe"))) == {"covid"}
+
+
+def test_date_range_is_whole_days_in_vietnam_time(engine):
+    april_30 = engine.search(query="", date_from=date(2021, 4, 30), date_to=date(2021, 4, 30))
+    assert ids(april_30) == ["new"]  # 23:30 on the 30th is in; 00:30 on 1 May (17:30 UTC on the 30th) is not
+    may_1 = engine.search(query="", date_from=date(2021, 5, 1), date_to=date(2021, 5, 1))
+    assert ids(may_1) == ["may1"]
+
+
+def test_facets_count_the_current_query(engine):
+    result = engine.search(query='"giá vàng" OR thuế')
+    facets = {name: {v.value: v.count for v in values} for name, values in result.facets.items()}
+    assert facets["category"] == {"Kinh doanh": 3}
+    assert facets["year"] == {"2019": 1, "2021": 2}
+    assert facets["month"] == {"2019-05": 1, "2021-04": 2}
+    assert facets["author"] == {"Trần Minh": 3}
+
+
+# -- results ----------------------------------------------------------------------
+
+def test_snippet_marks_accented_words_for_unaccented_query(engine):
+    hit = engine.search(query="cong thuong").hits[0]
+    assert "<mark>công</mark> <mark>thương</mark>" in hit.snippet
+
+
+def test_snippet_escapes_markup_from_articles(engine):
+    hit = engine.search(query="ky tu dac biet").hits[0]
+    assert "thẻ &amp; <mark>ký</mark>" in hit.snippet  # the <b> was reduced to text at import
+    assert "<b>" not in hit.snippet
+    assert hit.title == "<script>alert(1)</script> Tin nóng"  # titles are kept as written; display escapes them
+
+
+def test_json_shape_is_the_api_contract(engine):
+    data = engine.search(query="hà nội").to_dict()
+    assert set(data) == {"query", "total", "page", "per_page", "hits", "facets", "suggestion"}
+    assert set(data["hits"][0]) == {"id", "title", "url", "date", "category", "author", "source", "score", "snippet"}
+    assert set(data["facets"]) == {"category", "year", "month", "author"}
+    assert set(data["facets"]["category"][0]) == {"value", "count"}
+
+
+def test_suggestion_restores_accents_from_the_index(engine):
+    assert engine.search(query="cong thuong").suggestion == "công thương"
+    assert engine.search(query="bong da").suggestion == "bóng đá"
+
+
+def test_suggestion_corrects_a_misspelled_word(engine):
+    assert engine.search(query="bóng đáa").suggestion == "bóng đá"
+
+
+def test_no_suggestion_for_a_good_accented_query(engine):
+    assert engine.search(query="bóng đá").suggestion is None
+
+
+def test_related_articles_share_distinctive_words(engine):
+    related = [h.id for h in engine.related("td-title", 3)]
+    assert related and related[0] == "td-body"
+    assert "td-title" not in related
+
+
+def test_completions_restore_accents(engine):
+    assert "công thương" in engine.complete("cong th")
+
+
+def test_new_commits_are_picked_up_without_a_new_engine(tmp_path, write_jsonl):
+    import time
+
+    ix = tmp_path / "ix"
+    index_paths(ix, [write_jsonl([article("one", title="Tin thứ nhất")], name="1.jsonl")])
+    engine = SearchEngine(str(ix))
+    assert engine.search(query="tin").total == 1
+    index_paths(ix, [write_jsonl([article("two", title="Tin thứ hai")], name="2.jsonl")])
+    time.sleep(0.3)  # the engine checks for new commits at most every 0.25 s
+    assert engine.search(query="tin").total == 2
