@@ -1,0 +1,88 @@
+"""The vnsearch command: index, search, stats, delete; exit statuses and messages."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import article
+from vnsearch.cli import main
+
+
+@pytest.fixture
+def run():
+    def invoke(*args, env=None):
+        return CliRunner().invoke(main, [str(a) for a in args], env=env, catch_exceptions=False)
+
+    return invoke
+
+
+def test_index_prints_one_summary_line_and_exits_0(run, tmp_path, samples_file):
+    result = run("index", samples_file, "--index-dir", tmp_path / "ix", "-q")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == "13 added, 0 updated, 0 unchanged, 0 deleted, 0 rejected"
+
+
+def test_index_reports_bad_records_on_stderr_and_exits_1(run, tmp_path, write_jsonl):
+    path = write_jsonl([article("a"), "{oops", {"id": "b", "title": "Tin", "body": ""}])
+    result = run("index", path, "--index-dir", tmp_path / "ix", "-q")
+    assert result.exit_code == 1
+    assert f"{path}:2: malformed JSON" in result.stderr
+    assert f"{path}:3: missing or empty 'body'" in result.stderr
+    assert "1 added, 0 updated, 0 unchanged, 0 deleted, 2 rejected" in result.stdout
+
+
+def test_index_dir_comes_from_the_environment(run, tmp_path, samples_file):
+    target = tmp_path / "from-env"
+    assert run("index", samples_file, "-q", env={"VNSEARCH_INDEX_DIR": str(target)}).exit_code == 0
+    result = run("stats", "--json", env={"VNSEARCH_INDEX_DIR": str(target)})
+    assert json.loads(result.stdout)["articles"] == 13
+
+
+def test_search_json_is_the_api_shape(run, sample_index):
+    result = run("search", "cong thuong hoa binh", "--index-dir", sample_index, "--json")
+    data = json.loads(result.stdout)
+    assert data["hits"][0]["id"] == "mau-001"
+    assert data["suggestion"] == "công thương hoà bình"
+    assert {"query", "total", "page", "per_page", "hits", "facets", "suggestion"} == set(data)
+
+
+def test_search_filters_and_sort(run, sample_index):
+    result = run("search", "", "--index-dir", sample_index, "--json", "--category", "Sức khỏe",
+                 "--from", "2021-04-01", "--to", "2021-05-31", "--sort", "oldest")
+    assert [h["id"] for h in json.loads(result.stdout)["hits"]] == ["mau-009", "mau-006"]
+
+
+def test_search_text_output_lists_titles(run, sample_index):
+    result = run("search", "ma so thue", "--index-dir", sample_index, "--per-page", "1")
+    assert "Mã số thuế của hộ kinh doanh" in result.stdout
+    assert result.stdout.startswith("1 articles") or "articles" in result.stdout.splitlines()[0]
+
+
+def test_search_on_a_missing_index_says_what_to_do(run, tmp_path):
+    result = CliRunner().invoke(main, ["search", "x", "--index-dir", str(tmp_path / "none")])
+    assert result.exit_code == 1
+    assert "no vnsearch index" in result.output and "vnsearch index" in result.output
+
+
+def test_stats_lists_categories_and_dates(run, sample_index):
+    data = json.loads(run("stats", "--index-dir", sample_index, "--json").stdout)
+    assert data["articles"] == 13
+    assert {"value": "Kinh doanh", "count": 3} in data["categories"]
+    assert data["date_from"].startswith("2019-08-15") and data["date_to"].startswith("2021-05-01")
+
+
+def test_delete_then_search(run, sample_index):
+    assert "1 deleted" in run("delete", "mau-001", "--index-dir", sample_index).stdout
+    assert json.loads(run("search", "cong thuong", "--index-dir", sample_index, "--json").stdout)["total"] == 0
+
+
+def test_installed_console_script_runs():
+    exe = shutil.which("vnsearch", path=str(__import__("pathlib").Path(sys.executable).parent))
+    assert exe, "the vnsearch console script is not installed beside this Python"
+    out = subprocess.run([exe, "--help"], capture_output=True, text=True, check=True).stdout
+    for command in ("index", "search", "stats", "delete", "serve"):
+        assert command in out
