@@ -213,7 +213,7 @@ class Analysis:
         """
         slots = list(self.folded)
         for pos, word in self.compounds:
-            slots[pos] += "/" + fold_terms([word])[0]
+            slots[pos] += "/" + fold(word)
         return " ".join(slots)
 
     def accented_terms(self) -> str:

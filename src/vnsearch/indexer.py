@@ -5,6 +5,8 @@
 - Durable: work is committed every ``commit_every`` articles (and every
   ``commit_seconds``); Whoosh writes a commit's table of contents last and
   atomically, so a killed indexer leaves the index as of its last commit.
+  Commits inside a run do not merge segments; the run's last commit merges the
+  small ones, so a publish of one article never rewrites the index.
 - Exclusive: one writer at a time; a second one waits ``lock_timeout`` seconds and
   then fails with :class:`IndexBusyError`.
 - Parallel: pyvi segmentation runs in worker processes for large batches.
@@ -178,12 +180,16 @@ class Indexer:
                 "for it to finish (set VNSEARCH_LOCK_TIMEOUT to wait longer)"
             ) from None
 
-    def _commit(self, writer):
+    def _commit(self, writer, final: bool = True):
+        """Commit; commits inside a long run add a segment without merging any (cheap), the
+        last one lets Whoosh merge the small segments."""
         if self._clear_at_next_commit:
             writer.commit(mergetype=CLEAR)
             self._clear_at_next_commit = False
-        else:
+        elif final:
             writer.commit()
+        else:
+            writer.commit(merge=False)
 
     @staticmethod
     def _existing_hashes(writer) -> dict[str, str]:
@@ -205,7 +211,7 @@ class Indexer:
 
         def commit():
             nonlocal writer, since_commit, last_commit
-            self._commit(writer)
+            self._commit(writer, final=False)
             report.commits += 1
             uncommitted.clear()
             since_commit, last_commit = 0, time.monotonic()
