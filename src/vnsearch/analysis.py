@@ -216,6 +216,14 @@ class Analysis:
             slots[pos] += "/" + fold(word)
         return " ".join(slots)
 
+    def folded_terms(self) -> str:
+        """Folded syllables followed by folded compound words (no positions needed).
+
+        >>> analyze("Sở Công Thương").folded_terms()
+        'so cong thuong cong_thuong'
+        """
+        return " ".join(self.folded + [fold(w) for w in self.words])
+
     def accented_terms(self) -> str:
         """Accented syllables followed by accented compound words (no positions needed).
 

@@ -51,7 +51,8 @@ class Clause:
 
     @property
     def is_phrase(self) -> bool:
-        return len(self.folded) > 1 and (self.quoted or self.field is None or self.field == "title")
+        """Only quoted words must stand in order; "Covid-19" asks for both, adjacency ranks."""
+        return self.quoted and len(self.folded) > 1
 
     def __str__(self) -> str:
         body = f'"{" ".join(self.syllables)}"' if self.quoted else (self.wildcard or " ".join(self.syllables))

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from whoosh import fields, formats
+from whoosh import columns, fields, formats
 from whoosh.analysis import Token, Tokenizer
 from whoosh.system import pack_uint
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class TermListAnalyzer(Tokenizer):
@@ -67,9 +67,10 @@ class TermFrequency(formats.Frequency):
         return [(term, n, n * fb, pack_uint(n)) for term, n in Counter(value.split()).items()]
 
 
-def _positional() -> fields.TEXT:
+def _positional(scorable: bool = True) -> fields.TEXT:
     field = fields.TEXT(analyzer=TermListAnalyzer(), phrase=True)
     field.format = TermPositions(field_boost=1.0)
+    field.scorable = scorable  # body_pos is only read for phrases: no length column needed
     return field
 
 
@@ -94,15 +95,21 @@ def build_schema() -> fields.Schema:
         author=fields.STORED(),
         source=fields.STORED(),
         category=fields.STORED(),
-        # Folded syllables with positions: the recall backbone. A query typed with or
-        # without accents matches here, words and phrases alike ("bi thu tinh uy").
-        # pyvi's compound words ride along at their first syllable ("cong_thuong"):
-        # they add precision to ranking, never a requirement to match.
+        # Folded syllables: the recall backbone. A query typed with or without accents
+        # matches here. pyvi's compound words ride along ("cong_thuong"): they add
+        # precision to ranking, never a requirement to match. Titles keep positions
+        # (short, cheap); for bodies positions live in body_pos, read only by quoted
+        # phrases, because Whoosh stores positions inside each posting block and reading
+        # them would slow every query on common words.
         title_fold=_positional(),
-        body_fold=_positional(),
+        body_fold=_bag(),
+        body_pos=_positional(scorable=False),
         # Accented syllables and compounds: the accents a user typed count ("mã" is not "má").
         title_syl=_bag(),
         body_syl=_bag(),
+        # The title's canonical syllables (UTF-8, space-separated) as a column, so ranking
+        # can look at the top titles without unpickling whole stored documents.
+        title_terms=fields.COLUMN(columns.VarBytesColumn()),
         # Precomputed facet and filter columns, read once per index segment.
         category_key=fields.ID(sortable=True),
         author_key=fields.ID(sortable=True),

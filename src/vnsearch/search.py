@@ -201,9 +201,12 @@ class SearchEngine:
                 for term in view.expand(fieldname, clause.wildcard, MAX_WILDCARD_TERMS):
                     mask[view.postings(fieldname, term)[0]] = True
             return mask
-        if len(clause.folded) > 1:
+        if clause.is_phrase:
             return view.phrase_mask(fields_, clause.folded)
-        return view.term_mask(fields_, clause.folded[0])
+        mask = view.term_mask(fields_, clause.folded[0])
+        for folded in clause.folded[1:]:  # a hyphenated word: every part, adjacency ranks
+            mask &= view.term_mask(fields_, folded)
+        return mask
 
     def _match_mask(self, view: IndexView, query: Query) -> np.ndarray:
         mask = np.ones(view.size, dtype=bool)
@@ -361,7 +364,7 @@ class SearchEngine:
             return scores
         out = scores.copy()
         for i, docnum in enumerate(docs):
-            title_syls = analysis.syllables(analysis.normalize(view.stored(docnum).get("title", "")))
+            title_syls = view.title_syllables(docnum)
             title_folds = analysis.fold_terms(title_syls)
             folded_pairs = set(zip(title_folds, title_folds[1:]))
             exact_pairs = set(zip(title_syls, title_syls[1:]))

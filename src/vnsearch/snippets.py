@@ -9,7 +9,9 @@ accented words it found.
 
 from __future__ import annotations
 
+import bisect
 import html
+import unicodedata
 
 from vnsearch import analysis
 
@@ -18,11 +20,13 @@ MAX_SCAN_CHARS = 60_000
 
 def snippet(text: str, terms: set[str], width: int = 36) -> str:
     """The window of about ``width`` syllables holding the most distinct query terms."""
-    text = analysis.normalize(text[:MAX_SCAN_CHARS]).replace("\n", " ")
+    # NFC only: the article's own tone-mark placement is shown; folding ignores placement.
+    text = unicodedata.normalize("NFC", text[:MAX_SCAN_CHARS]).replace("\n", " ")
     spans = analysis.syllable_spans(text)
     if not spans:
         return html.escape(text[:200])
-    folded = analysis.fold_terms([analysis.canonical_syllable(text[a:b]) for a, b in spans])
+    fold, canonical = analysis.fold, analysis.canonical_syllable
+    folded = [fold(canonical(text[a:b])) for a, b in spans]
     hits = [f in terms for f in folded]
     start = _best_window(folded, hits, width)
     end = min(len(spans), start + width)
@@ -43,12 +47,13 @@ def snippet(text: str, terms: set[str], width: int = 36) -> str:
 
 
 def _best_window(folded: list[str], hits: list[bool], width: int) -> int:
-    best, best_score = 0, -1
+    """Start of the window with the most distinct matched terms (then the most matches)."""
     positions = [i for i, h in enumerate(hits) if h]
-    for i in positions[:400]:
+    best, best_score = 0, -1
+    for i in positions[:200]:
         start = max(0, i - 4)
-        window = {folded[j] for j in range(start, min(len(folded), start + width)) if hits[j]}
-        score = len(window) * 100 + sum(hits[start : start + width])
+        inside = positions[bisect.bisect_left(positions, start):bisect.bisect_left(positions, start + width)]
+        score = len({folded[j] for j in inside}) * 1000 + len(inside)
         if score > best_score:
             best, best_score = start, score
     return best

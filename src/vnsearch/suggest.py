@@ -18,7 +18,7 @@ from vnsearch import analysis
 _SHAPES = {"a": "aăâ", "e": "eê", "o": "oôơ", "u": "uư", "i": "i", "y": "y", "d": "dđ"}
 _TONES = ("", "\u0300", "\u0301", "\u0303", "\u0309", "\u0323")
 _VOWELS = set("aeiouy")
-CANDIDATES_PER_SYLLABLE = 8
+CANDIDATES_PER_SYLLABLE = 6
 
 
 @lru_cache(maxsize=50_000)
@@ -51,16 +51,14 @@ class Suggester:
         self.reader = view.reader
 
     def _df(self, fieldname: str, term: str) -> int:
-        try:
-            return self.reader.doc_frequency(fieldname, term)
-        except (KeyError, ValueError):
-            return 0
+        return self.view.df(fieldname, term)
 
     def _known(self, syllable: str) -> bool:
-        return bool(self._df("body_syl", syllable) or self._df("title_syl", syllable))
+        return bool(self._df("body_syl", syllable))
 
     def candidates(self, folded: str) -> list[tuple[str, int]]:
-        scored = [(v, self._df("body_syl", v) + self._df("title_syl", v)) for v in accent_variants(folded)]
+        # Bodies hold nearly every title word too: one lookup per variant is enough.
+        scored = [(v, self._df("body_syl", v)) for v in accent_variants(folded)]
         scored = [c for c in scored if c[1] > 0]
         scored.sort(key=lambda c: -c[1])
         return scored[:CANDIDATES_PER_SYLLABLE] or [(folded, 0)]
@@ -74,7 +72,7 @@ class Suggester:
             for syl, df in column:
                 options = []
                 for score, path in best:
-                    pair = self._df("body_syl", f"{path[-1]}_{syl}") + self._df("title_syl", f"{path[-1]}_{syl}")
+                    pair = self._df("body_syl", f"{path[-1]}_{syl}")
                     options.append((score + math.log1p(df) + 3.0 * math.log1p(pair), path + [syl]))
                 step.append(max(options, key=lambda o: o[0]))
             best = step
