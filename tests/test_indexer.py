@@ -91,3 +91,21 @@ def test_facet_fields_are_precomputed(sample_index):
         assert s.reader().column_reader("year")[doc] == 2021
         assert s.reader().column_reader("month")[doc] == 202103
         assert s.reader().column_reader("category_key")[doc] == "Chính trị"
+
+
+def test_an_index_from_another_version_is_refused_then_rebuilt(tmp_path, write_jsonl):
+    from whoosh import fields, index as whoosh_index
+
+    from vnsearch.indexer import INDEX_NAME, IndexFormatError
+    from vnsearch.search import SearchEngine as Engine
+
+    old = tmp_path / "ix"
+    old.mkdir()
+    whoosh_index.create_in(old, fields.Schema(id=fields.ID(stored=True)), indexname=INDEX_NAME)
+    with pytest.raises(IndexFormatError, match="--rebuild"):
+        Engine(str(old))
+    path = write_jsonl([article("a")])
+    with pytest.raises(IndexFormatError):
+        index_paths(old, [path])
+    assert index_paths(old, [path], rebuild=True).added == 1
+    assert Engine(str(old)).search(query="ha noi").total == 1

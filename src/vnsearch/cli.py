@@ -10,7 +10,7 @@ from datetime import date
 import click
 
 from vnsearch.config import DEFAULT_INDEX_DIR, Settings
-from vnsearch.indexer import Indexer, IndexBusyError, IndexMissingError, read_records
+from vnsearch.indexer import Indexer, IndexBusyError, IndexFormatError, IndexMissingError, read_records
 from vnsearch.search import SORTS, SearchEngine, SearchError, SearchRequest
 
 
@@ -25,7 +25,7 @@ def index_dir_option(f):
 def _engine(index_dir: str) -> SearchEngine:
     try:
         return SearchEngine(index_dir)
-    except IndexMissingError as exc:
+    except (IndexMissingError, IndexFormatError) as exc:
         raise click.ClickException(str(exc)) from None
 
 
@@ -61,7 +61,7 @@ def index(paths, index_dir, rebuild, quiet):
     try:
         report = Indexer(index_dir).index(read_records(paths), rebuild=rebuild,
                                           on_reject=on_reject, on_progress=on_progress)
-    except IndexBusyError as exc:
+    except (IndexBusyError, IndexFormatError) as exc:
         bar.close()
         raise click.ClickException(str(exc)) from None
     except OSError as exc:
@@ -80,7 +80,7 @@ def delete(ids, index_dir):
     """Withdraw articles by id."""
     try:
         report = Indexer(index_dir).delete(ids)
-    except (IndexBusyError, IndexMissingError) as exc:
+    except (IndexBusyError, IndexMissingError, IndexFormatError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(report.summary())
 
@@ -149,7 +149,7 @@ def serve(index_dir, host, port, threads):
 
     try:
         app = create_app({"INDEX_DIR": index_dir})
-    except IndexMissingError as exc:
+    except (IndexMissingError, IndexFormatError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"vnsearch: serving {os.path.abspath(index_dir)} on http://{host}:{port}/", err=True)
     waitress_serve(app, host=host, port=port, threads=threads, ident="vnsearch")

@@ -46,6 +46,10 @@ class IndexMissingError(FileNotFoundError):
     """There is no vnsearch index in the directory."""
 
 
+class IndexFormatError(RuntimeError):
+    """The index was built by another version of vnsearch, with other fields."""
+
+
 @dataclass
 class IndexReport:
     """What one run did; ``rejected`` counts bad records, ``duplicates`` ids seen twice."""
@@ -67,11 +71,22 @@ class IndexReport:
         return text
 
 
-def open_index(index_dir: str | os.PathLike, create: bool = False):
-    """Open the index in ``index_dir``; with ``create``, make an empty one if there is none."""
+def open_index(index_dir: str | os.PathLike, create: bool = False, replace_other_schema: bool = False):
+    """Open the index in ``index_dir``; with ``create``, make an empty one if there is none.
+
+    An index whose fields differ from this version's schema raises
+    :class:`IndexFormatError`, or with ``replace_other_schema`` is replaced by an empty one.
+    """
     path = Path(index_dir)
     if whoosh_index.exists_in(path, indexname=INDEX_NAME):
-        return whoosh_index.open_dir(path, indexname=INDEX_NAME)
+        ix = whoosh_index.open_dir(path, indexname=INDEX_NAME)
+        if set(ix.schema.names()) == set(build_schema().names()):
+            return ix
+        if not replace_other_schema:
+            raise IndexFormatError(
+                f"the index in {path} was built by another version of vnsearch; "
+                f"rebuild it: vnsearch index FILES --rebuild --index-dir {path}")
+        return whoosh_index.create_in(path, build_schema(), indexname=INDEX_NAME)
     if not create:
         raise IndexMissingError(f"no vnsearch index in {path}: run 'vnsearch index FILE --index-dir {path}' first")
     path.mkdir(parents=True, exist_ok=True)
@@ -167,7 +182,7 @@ class Indexer:
     # -- internals -----------------------------------------------------------
 
     def _open(self, rebuild: bool):
-        ix = open_index(self.index_dir, create=True)
+        ix = open_index(self.index_dir, create=True, replace_other_schema=rebuild)
         # A rebuild empties the index inside its first commit, so a rebuild that is
         # killed before then leaves the old index as it was.
         self._clear_at_next_commit = rebuild

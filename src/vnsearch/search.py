@@ -161,7 +161,8 @@ class SearchEngine:
             cached = self._cache.get(key)
             if cached is not None:
                 self._cache.move_to_end(key)
-                return cached
+                return replace(cached, hits=list(cached.hits), facets=dict(cached.facets),
+                               took_ms=(time.perf_counter() - started) * 1000)
             result = self._search(view, request)
             result.took_ms = (time.perf_counter() - started) * 1000
             self._cache[key] = result

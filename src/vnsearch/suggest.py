@@ -63,9 +63,8 @@ class Suggester:
         scored.sort(key=lambda c: -c[1])
         return scored[:CANDIDATES_PER_SYLLABLE] or [(folded, 0)]
 
-    def restore(self, folded: list[str], lattice: list[list[tuple[str, int]]] | None = None) -> list[str]:
-        """The most likely accented spelling of a sequence of folded syllables."""
-        lattice = lattice or [self.candidates(f) for f in folded]
+    def _viterbi(self, lattice: list[list[tuple[str, int]]]) -> list[tuple[float, list[str]]]:
+        """For each candidate of the last position, the best-scoring path ending there."""
         best = [(math.log1p(df), [syl]) for syl, df in lattice[0]]
         for column in lattice[1:]:
             step = []
@@ -76,7 +75,12 @@ class Suggester:
                     options.append((score + math.log1p(df) + 3.0 * math.log1p(pair), path + [syl]))
                 step.append(max(options, key=lambda o: o[0]))
             best = step
-        return max(best, key=lambda o: o[0])[1]
+        return best
+
+    def restore(self, folded: list[str], lattice: list[list[tuple[str, int]]] | None = None) -> list[str]:
+        """The most likely accented spelling of a sequence of folded syllables."""
+        lattice = lattice or [self.candidates(f) for f in folded]
+        return max(self._viterbi(lattice), key=lambda o: o[0])[1]
 
     def near(self, folded: str) -> list[str]:
         """Indexed syllables one edit away from one the index has never seen, most frequent first."""
@@ -120,9 +124,13 @@ class Suggester:
         return None if words == syllables else " ".join(words)
 
     def completions(self, text: str, limit: int = 8) -> list[str]:
-        """Ways to finish what is being typed, accents restored: ``"cong th"`` -> ``"công thương"``."""
+        """Ways to finish what is being typed, accents restored: ``"cong th"`` -> ``"công thương"``.
+
+        One Viterbi pass scores every completion of the last syllable in the context of
+        the words before it.
+        """
         syls = analysis.syllables(analysis.normalize(text))
-        if not syls or text.endswith(" "):
+        if not syls or text.endswith(" ") or len(syls) > 12:
             return []
         folded = analysis.fold_terms(syls)
         head, last = folded[:-1], folded[-1]
@@ -132,13 +140,15 @@ class Suggester:
                 break
             term = term.decode("utf-8") if isinstance(term, bytes) else term
             if "_" not in term:
-                found.append((self._df("title_fold", term), term))
+                found.append((self.view.df("title_fold", term), term))
         found.sort(reverse=True)
+        endings = [c for _, term in found[: limit * 2] for c in self.candidates(term)[:2]]
+        if not endings:
+            return []
+        paths = self._viterbi([self.candidates(f) for f in head] + [endings])
         out = []
-        for _, term in found[: limit * 2]:
-            phrase = " ".join(self.restore(head + [term]))
+        for _, path in sorted(paths, key=lambda o: -o[0]):
+            phrase = " ".join(path)
             if phrase not in out:
                 out.append(phrase)
-            if len(out) >= limit:
-                break
-        return out
+        return out[:limit]

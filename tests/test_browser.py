@@ -1,0 +1,170 @@
+"""The real site in a real browser: `vnsearch serve` in a subprocess, Debian's chromium via Playwright.
+
+Never runs `playwright install` (it downloads browsers): it drives /usr/bin/chromium, and skips
+when that or the playwright package is missing. Screenshots go to tests/artifacts/ (git-ignored);
+the one shown in the README goes to docs/screenshot.png.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+DOCS = ROOT / "docs"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("the playwright package is not installed (pip install playwright; never 'playwright install')")
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium (apt-get install -y chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_site(index_dir: Path, log_path: Path):
+    """`vnsearch serve` on a free loopback port; yields its base URL once it answers."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "vnsearch.cli", "serve", "--index-dir", str(index_dir),
+             "--host", "127.0.0.1", "--port", str(port), "--threads", "4"],
+            stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                if server.poll() is not None:
+                    pytest.fail(f"vnsearch serve exited with {server.returncode}:\n{log_path.read_text()}")
+                try:
+                    with urllib.request.urlopen(base + "/api/search?per_page=1", timeout=2) as response:
+                        if response.status == 200:
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(f"vnsearch serve did not answer within 60 s:\n{log_path.read_text()}")
+                time.sleep(0.2)
+            yield base
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+@pytest.fixture
+def site(sample_index, tmp_path):
+    with running_site(sample_index, tmp_path / "serve.log") as base:
+        yield base
+
+
+def new_page(browser, viewport):
+    """A page in Vietnamese that records console errors (a CSP violation shows up as one)."""
+    context = browser.new_context(viewport=viewport, locale="vi-VN")
+    page = context.new_page()
+    page.errors = []
+    page.on("console", lambda message: message.type == "error" and page.errors.append(message.text))
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    return page
+
+
+def search(page, base: str, text: str) -> None:
+    page.goto(base + "/")
+    page.fill("#q", text)
+    with page.expect_navigation():
+        page.press("#q", "Enter")
+
+
+def test_unaccented_search_then_category_facet(browser, site):
+    page = new_page(browser, DESKTOP)
+    search(page, site, "hoa binh")
+
+    assert page.locator(".summary .total").inner_text() == "4"
+    marks = page.locator(".hits .snippet mark").all_inner_texts()
+    # Typed without accents, found and highlighted with them (either tone-mark placement).
+    assert "Bình" in marks and ({"Hoà", "Hòa"} & set(marks)), marks
+    assert page.locator(".chart-svg a").count() == 3
+
+    with page.expect_navigation():
+        page.locator("aside.facets a", has_text="Kinh doanh").click()
+    assert parse_qs(urlsplit(page.url).query) == {"q": ["hoa binh"], "category": ["Kinh doanh"]}
+    assert page.locator(".summary .total").inner_text() == "1"
+    assert page.locator(".hits .hit").count() == 1
+    assert page.locator("aside.facets a[aria-current]", has_text="Kinh doanh").count() == 1
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "results.png"), full_page=True)
+    assert page.errors == []
+    page.context.close()
+
+
+def test_phone_width_shows_results_before_filters_without_sideways_scroll(browser, site):
+    page = new_page(browser, PHONE)
+    search(page, site, "hoa binh")
+    results = page.locator("section.results").bounding_box()
+    filters = page.locator("aside.facets").bounding_box()
+    assert results["y"] < filters["y"]  # one column: the results first
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "results-phone.png"), full_page=True)
+    assert page.errors == []
+    page.context.close()
+
+
+def test_search_box_offers_completions_with_accents(browser, site):
+    page = new_page(browser, DESKTOP)
+    page.goto(site + "/")
+    page.locator("#q").press_sequentially("hoa b", delay=30)
+    page.locator("#q-suggestions option").first.wait_for(state="attached", timeout=5000)
+    options = page.eval_on_selector_all("#q-suggestions option", "els => els.map(e => e.value)")
+    assert options[0].split()[-1] == "bình"
+    assert page.errors == []
+    page.context.close()
+
+
+def test_screenshot_for_the_readme(browser, request, tmp_path):
+    """docs/screenshot.png: the real dantri corpus when ../shared is there, else the samples."""
+    try:
+        index_dir, query = request.getfixturevalue("dantri_index"), "tiem vac xin"
+    except pytest.skip.Exception:
+        index_dir, query = request.getfixturevalue("sample_index"), "hoa binh"
+    with running_site(index_dir, tmp_path / "serve.log") as base:
+        page = new_page(browser, DESKTOP)
+        search(page, base, query)
+        assert page.locator(".hits .hit").count() > 0
+        DOCS.mkdir(exist_ok=True)
+        page.screenshot(path=str(DOCS / "screenshot.png"))
+        assert page.errors == []
+        page.context.close()

@@ -1,0 +1,63 @@
+"""The vnsearch web site: search page, article pages, JSON API and RSS over one index.
+
+Read-only (every route answers GET and HEAD only) and thin: the search library does
+the analysis and the ranking; this package turns query strings into requests and
+results into pages. One :class:`SearchEngine` per app, which follows new index
+commits by itself.
+"""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+from vnsearch.config import DEFAULT_INDEX_DIR
+from vnsearch.search import SearchEngine
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    # Searches live in URLs: send none of them to the news sites readers click through to.
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Defaults, then the environment (``VNSEARCH_INDEX_DIR``), then ``test_config``."""
+    # The static route is added by hand below, once automatic OPTIONS is off.
+    app = Flask(__name__, static_folder=None)
+    app.config.from_mapping(
+        INDEX_DIR=os.environ.get("VNSEARCH_INDEX_DIR") or DEFAULT_INDEX_DIR,
+        PROVIDE_AUTOMATIC_OPTIONS=False,
+    )
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    # Never the debugger, whatever FLASK_DEBUG says: it runs code from the browser.
+    app.debug = False
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False  # keep SearchResult.to_dict()'s order
+
+    app.static_folder = "static"
+    app.add_url_rule(f"{app.static_url_path}/<path:filename>", endpoint="static",
+                     view_func=app.send_static_file)
+
+    app.extensions["vnsearch"] = SearchEngine(app.config["INDEX_DIR"])
+
+    from vnsearch.web import errors, filters, views
+
+    app.register_blueprint(views.bp)
+    errors.register(app)
+    filters.register(app)
+
+    @app.after_request
+    def add_security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    return app

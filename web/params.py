@@ -1,0 +1,107 @@
+"""Query-string parameters in, a validated :class:`SearchRequest` out; and links back out.
+
+One parser serves ``/``, ``/api/search`` and ``/feed`` so that the three agree on what a
+parameter means and on what is a bad request. Strings are only converted and checked
+here; what the words mean is the search library's business.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import date
+
+from vnsearch.query import MAX_QUERY_CHARS
+from vnsearch.search import MAX_PER_PAGE, SORTS, SearchError, SearchRequest
+
+DEFAULT_PER_PAGE = 10
+# The query-string name of each SearchRequest field ("from" is a Python keyword).
+PARAM_NAMES = {
+    "query": "q", "category": "category", "author": "author", "source": "source",
+    "date_from": "from", "date_to": "to", "sort": "sort", "page": "page", "per_page": "per_page",
+}
+DEFAULTS = SearchRequest(per_page=DEFAULT_PER_PAGE)
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+class ParamError(ValueError):
+    """A parameter the user must change; the message is shown to them (in Vietnamese)."""
+
+
+def parse_search_args(args, **overrides) -> SearchRequest:
+    """A validated request from a query string (a Werkzeug ``MultiDict`` or a plain dict).
+
+    Empty values count as absent, since a form submits its empty date inputs as ``from=``.
+    ``overrides`` fix fields the endpoint decides (the feed is always the newest first).
+
+    >>> parse_search_args({"q": "cong thuong", "from": "2021-03-01", "page": "2"}).date_from
+    datetime.date(2021, 3, 1)
+    >>> parse_search_args({"page": "-1"})
+    Traceback (most recent call last):
+    ...
+    vnsearch.web.params.ParamError: Số trang phải là số nguyên từ 1 trở lên.
+    """
+
+    def get(name: str) -> str | None:
+        value = args.get(name)
+        return value.strip() if isinstance(value, str) and value.strip() else None
+
+    query = args.get("q") or ""
+    if len(query) > MAX_QUERY_CHARS:
+        raise ParamError(f"Câu tìm kiếm quá dài ({len(query):,} ký tự); tối đa {MAX_QUERY_CHARS:,} ký tự.")
+    sort = get("sort") or DEFAULTS.sort
+    if sort not in SORTS:
+        raise ParamError(f"Cách sắp xếp không hợp lệ: hãy dùng {', '.join(SORTS)}.")
+    page = _whole_number(get("page"), DEFAULTS.page, 1, None, "Số trang phải là số nguyên từ 1 trở lên.")
+    per_page = _whole_number(get("per_page"), DEFAULTS.per_page, 1, MAX_PER_PAGE,
+                             f"Số kết quả mỗi trang phải là số nguyên từ 1 đến {MAX_PER_PAGE}.")
+    request = SearchRequest(
+        query=query.strip(), category=get("category"), author=get("author"), source=get("source"),
+        date_from=_day(get("from"), "Ngày bắt đầu"), date_to=_day(get("to"), "Ngày kết thúc"),
+        sort=sort, page=page, per_page=per_page,
+    )
+    request = replace(request, **overrides)
+    if request.date_from and request.date_to and request.date_from > request.date_to:
+        raise ParamError("Ngày bắt đầu phải trước hoặc bằng ngày kết thúc.")
+    try:
+        return request.validated()
+    except SearchError as exc:  # anything the library refuses that we did not foresee
+        raise ParamError(str(exc)) from None
+
+
+def request_args(request: SearchRequest, **changes) -> dict[str, str]:
+    """The query string of ``request`` with ``changes``, leaving out defaults and empty values.
+
+    >>> request_args(SearchRequest("hà nội", page=3), category="Xã hội", page=1)
+    {'q': 'hà nội', 'category': 'Xã hội'}
+    """
+    changed = replace(request, **changes)
+    out = {}
+    for fieldname, name in PARAM_NAMES.items():
+        value = getattr(changed, fieldname)
+        if value in (None, "") or value == getattr(DEFAULTS, fieldname):
+            continue
+        out[name] = value.isoformat() if isinstance(value, date) else str(value)
+    return out
+
+
+def _whole_number(raw: str | None, default: int, low: int, high: int | None, message: str) -> int:
+    if raw is None:
+        return default
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
+        raise ParamError(message)
+    value = int(raw)
+    if value < low or (high is not None and value > high):
+        raise ParamError(message)
+    return value
+
+
+def _day(raw: str | None, label: str) -> date | None:
+    if raw is None:
+        return None
+    if _ISO_DAY.fullmatch(raw):
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:  # 2021-02-30
+            pass
+    raise ParamError(f"{label} không hợp lệ: {raw[:40]!r}; hãy dùng dạng NĂM-THÁNG-NGÀY, ví dụ 2021-04-30.")
