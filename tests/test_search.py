@@ -239,3 +239,15 @@ def test_new_commits_are_picked_up_without_a_new_engine(tmp_path, write_jsonl):
     index_paths(ix, [write_jsonl([article("two", title="Tin thứ hai")], name="2.jsonl")])
     time.sleep(0.3)  # the engine checks for new commits at most every 0.25 s
     assert engine.search(query="tin").total == 2
+
+
+def test_suggestion_prefers_the_accents_found_in_matching_articles(tmp_path, write_jsonl):
+    # "tiềm" is the more frequent spelling in the index, but the articles that match
+    # "tiem vac xin" say "tiêm".
+    docs = [article(f"tiem{i}", title=f"Tiêm vắc xin đợt {i}", body="Người dân đi tiêm vắc xin.") for i in range(3)]
+    docs += [article(f"tiem-nang{i}", title=f"Tiềm năng kinh tế số {i}", body="Tiềm năng lớn, tiềm lực mạnh, tiềm ẩn rủi ro.")
+             for i in range(8)]
+    index_paths(tmp_path / "ix", [write_jsonl(docs)])
+    engine = SearchEngine(str(tmp_path / "ix"))
+    assert engine.search(query="tiem").suggestion == "tiềm"
+    assert engine.search(query="tiem vac xin").suggestion == "tiêm vắc xin"

@@ -29,6 +29,7 @@ SORTS = ("relevance", "newest", "oldest")
 MAX_PER_PAGE = 100
 MAX_WILDCARD_TERMS = 50
 RERANK_DEPTH = 100
+SUGGESTION_EVIDENCE = 100  # top-ranked titles read for accented word pairs
 # Field weights: a title match outweighs a body match; accents typed by the user count
 # as much again; compounds and phrases reward words kept together.
 W_TITLE, W_BODY = 3.0, 1.0
@@ -183,7 +184,7 @@ class SearchEngine:
         page_docs = order[start : start + request.per_page] if start < total else []
         terms = {f for c in query.positive_clauses() for f in c.folded}
         hits = [self._hit(view, int(d), float(s), terms) for d, s in page_docs]
-        suggestion = self._suggestion(view, query)
+        suggestion = self._suggestion(view, query, mask, [d for d, _ in order[:SUGGESTION_EVIDENCE]])
         return SearchResult(request.query, total, request.page, request.per_page, hits, facets, suggestion)
 
     # -- matching ------------------------------------------------------------
@@ -391,13 +392,13 @@ class SearchEngine:
             snippet=snippets.snippet(text, terms),
         )
 
-    def _suggestion(self, view: IndexView, query: Query) -> str | None:
+    def _suggestion(self, view: IndexView, query: Query, matches: np.ndarray, top_docs: list[int]) -> str | None:
         words = [c for c in query.required if not c.is_filter and not c.wildcard and not c.negated]
         if not words or query.any_of:
             return None
         syls = [s for c in words for s in c.syllables]
         folds = [f for c in words for f in c.folded]
-        return Suggester(view).suggestion(syls, folds, query.accented)
+        return Suggester(view, matches, top_docs).suggestion(syls, folds, query.accented)
 
     # -- articles ------------------------------------------------------------
 

@@ -9,6 +9,7 @@ makes most likely, rewarding pairs that pyvi indexed as one word (``công_thươ
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 import math
 import unicodedata
 from functools import lru_cache
@@ -46,9 +47,28 @@ def accent_variants(folded: str) -> tuple[str, ...]:
 class Suggester:
     """Accent restoration, spelling correction and completions over one index view."""
 
-    def __init__(self, view):
+    def __init__(self, view, matches=None, top_docs=()):
+        """``matches``: a boolean mask of the documents the query matched, if any;
+        ``top_docs``: the best-ranked of them.
+
+        Within them, the accented form that actually occurs is the best evidence of what
+        the user meant ("tiem vac xin" finds articles saying "tiêm", not "tiềm"), and the
+        titles of the top ones show which accented words stand side by side ("giá vàng").
+        """
         self.view = view
         self.reader = view.reader
+        self.matches = matches if matches is not None and matches.any() else None
+        self.top_docs = list(top_docs)
+        self.title_pairs: Counter = Counter()
+
+    def _learn_title_pairs(self, folded: list[str]) -> None:
+        wanted = set(zip(folded, folded[1:]))
+        for docnum in self.top_docs:
+            syls = self.view.title_syllables(docnum)
+            folds = analysis.fold_terms(syls)
+            for i in range(len(folds) - 1):
+                if (folds[i], folds[i + 1]) in wanted:
+                    self.title_pairs[(syls[i], syls[i + 1])] += 1
 
     def _df(self, fieldname: str, term: str) -> int:
         return self.view.df(fieldname, term)
@@ -57,11 +77,18 @@ class Suggester:
         return bool(self._df("body_syl", syllable))
 
     def candidates(self, folded: str) -> list[tuple[str, int]]:
+        """Accented spellings of a folded syllable that the index holds, with their weight:
+        document frequency, or, when the query matched documents, how many of those hold it."""
         # Bodies hold nearly every title word too: one lookup per variant is enough.
         scored = [(v, self._df("body_syl", v)) for v in accent_variants(folded)]
         scored = [c for c in scored if c[1] > 0]
         scored.sort(key=lambda c: -c[1])
-        return scored[:CANDIDATES_PER_SYLLABLE] or [(folded, 0)]
+        scored = scored[:CANDIDATES_PER_SYLLABLE]
+        if self.matches is not None and len(scored) > 1:
+            in_results = [(v, int(self.matches[self.view.postings("body_syl", v)[0]].sum())) for v, _ in scored]
+            if any(n for _, n in in_results):
+                scored = sorted(in_results, key=lambda c: -c[1])
+        return scored or [(folded, 0)]
 
     def _viterbi(self, lattice: list[list[tuple[str, int]]]) -> list[tuple[float, list[str]]]:
         """For each candidate of the last position, the best-scoring path ending there."""
@@ -71,7 +98,7 @@ class Suggester:
             for syl, df in column:
                 options = []
                 for score, path in best:
-                    pair = self._df("body_syl", f"{path[-1]}_{syl}")
+                    pair = self._df("body_syl", f"{path[-1]}_{syl}") + self.title_pairs[(path[-1], syl)]
                     options.append((score + math.log1p(df) + 3.0 * math.log1p(pair), path + [syl]))
                 step.append(max(options, key=lambda o: o[0]))
             best = step
@@ -103,6 +130,7 @@ class Suggester:
             return None
         near = [self.near(f) for f in folded]
         misspelled = [bool(n) for n in near]
+        self._learn_title_pairs(folded)
         if accented:
             # An accented syllable the index never saw ("nọi") is a misspelling too.
             misspelled = [misspelled[i] or (syllables[i] != folded[i] and not self._known(syllables[i]))
