@@ -47,10 +47,11 @@ def test_non_vietnamese_words_are_left_alone():
     assert normalize("Zürich café naïve") == "Zürich café naïve"
 
 
-def test_normalize_is_nfc_and_drops_control_characters():
-    text = normalize(unicodedata.normalize("NFD", "Hà\u200b Nội\x07"))
-    assert text == "Hà Nội"
+def test_normalize_is_nfc_and_control_characters_never_glue_words():
+    text = normalize(unicodedata.normalize("NFD", "Hà\u200b Nội\x0bMưa\x85lớn\x07"))
+    assert text == "Hà Nội Mưa lớn"
     assert unicodedata.is_normalized("NFC", text)
+    assert analyze("Nội\x0bMưa").syllables == ["nội", "mưa"]
 
 
 @pytest.mark.parametrize("text,folded", [

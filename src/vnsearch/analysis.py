@@ -47,11 +47,13 @@ _I_Y_ONSETS = {
 }
 
 _WORD_RE = re.compile(r"[^\W_]+")  # runs of letters and digits
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+_SEPARATOR_RE = re.compile(r"[\x0b\x0c\x1c-\x1f\x85\u2028\u2029]")  # breaks: become spaces
+_INVISIBLE_RE = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\u200b-\u200f\ufeff]")  # removed
 
 
 def normalize(text: str) -> str:
-    """NFC, control characters removed, and one tone-mark placement for every syllable.
+    """NFC, control characters dropped (line and page breaks become spaces), and one
+    tone-mark placement for every syllable.
 
     Half-decomposed letters compose too: ``"ẹ"`` followed by U+0302 becomes ``"ệ"``.
 
@@ -60,7 +62,7 @@ def normalize(text: str) -> str:
     >>> normalize("ke\u0323\u0302") == "kệ"
     True
     """
-    text = unicodedata.normalize("NFC", _CONTROL_RE.sub("", text))
+    text = unicodedata.normalize("NFC", _SEPARATOR_RE.sub(" ", _INVISIBLE_RE.sub("", text)))
     return _WORD_RE.sub(lambda m: place_tone(m.group(0)), text)
 
 

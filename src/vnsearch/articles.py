@@ -15,7 +15,8 @@ import html
 import json
 import os
 import re
-from dataclasses import dataclass, field
+import zlib
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from html.parser import HTMLParser
 from pathlib import Path
@@ -26,7 +27,8 @@ MAX_BODY_CHARS = 1_000_000
 SUPPORTED_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".json.gz", ".txt")
 _TEXT_FIELDS = ("id", "title", "body", "summary", "category", "url", "author", "source")
 _REQUIRED = ("id", "title", "body")
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
+_LINE_BREAK_RE = re.compile(r"\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
 _TAG_RE = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
 
 
@@ -44,6 +46,7 @@ class Article:
     author: str = ""
     source: str = ""
     tags: tuple[str, ...] = field(default_factory=tuple)
+    origin: str = field(default="", compare=False)  # "FILE:LINE" it was read from; not content
 
     def content_hash(self) -> str:
         """A fingerprint of everything stored, so an unchanged re-import is skipped."""
@@ -100,8 +103,14 @@ def parse_date(value: str) -> datetime:
 
 
 def clean_text(value: str) -> str:
-    """Drop control characters (keeping newlines and tabs) and trim."""
-    return _CONTROL_RE.sub("", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    r"""Line breaks of every kind become newlines (Word writes U+000B for a manual line
+    break, so words on either side stay apart); other control characters (C0 and C1,
+    debris of a wrong code page) are removed; the result is trimmed.
+
+    >>> clean_text("Hà Nội\x0bMưa lớn\x07 \x9cđêm qua")
+    'Hà Nội\nMưa lớn đêm qua'
+    """
+    return _CONTROL_RE.sub("", _LINE_BREAK_RE.sub("\n", value)).strip()
 
 
 class _TextExtractor(HTMLParser):
@@ -220,8 +229,9 @@ def _supported(path: Path) -> bool:
 def _read_file(path: Path) -> Iterator[Record]:
     try:
         raw = _read_bytes(path)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        yield Rejection(str(path), None, f"cannot read file: {exc.strerror or exc}" if isinstance(exc, OSError) else f"cannot read file: {exc}")
+    except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+        reason = (exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)) or type(exc).__name__
+        yield Rejection(str(path), None, f"cannot read file: {reason}")
         return
     name = path.name.lower()
     if name.endswith(".txt"):
@@ -282,7 +292,7 @@ def _read_json(path: Path, raw: bytes) -> Iterator[Record]:
             yield Rejection(str(path), number, f"malformed JSON: {exc.msg} at column {exc.colno}")
             continue
         try:
-            yield article_from_dict(record)
+            yield replace(article_from_dict(record), origin=f"{path}:{number}")
         except RecordError as exc:
             yield Rejection(str(path), number, str(exc))
 
@@ -304,7 +314,7 @@ def _read_json_array(path: Path, data: str | bytes) -> Iterator[Record]:
         return
     for index, record in enumerate(items, start=1):
         try:
-            yield article_from_dict(record)
+            yield replace(article_from_dict(record), origin=f"{path}: array item {index}")
         except RecordError as exc:
             yield Rejection(str(path), None, f"array item {index}: {exc}")
 
@@ -332,7 +342,7 @@ def _read_page(path: Path, raw: bytes) -> Iterator[Record]:
             yield Rejection(str(path), line, f"invalid UTF-8 ({exc.reason}); convert the page to UTF-8")
             return
     try:
-        yield parse_page(text, article_id=path.name.split(".")[0])
+        yield replace(parse_page(text, article_id=path.name.split(".")[0]), origin=str(path))
     except RecordError as exc:
         yield Rejection(str(path), None, str(exc))
 

@@ -58,9 +58,13 @@ def index(paths, index_dir, rebuild, quiet):
     def on_progress(n):
         bar.update(n - bar.n)
 
+    def on_warning(message):
+        bar.clear()
+        click.echo(message, err=True)
+
     try:
-        report = Indexer(index_dir).index(read_records(paths), rebuild=rebuild,
-                                          on_reject=on_reject, on_progress=on_progress)
+        report = Indexer(index_dir).index(read_records(paths), rebuild=rebuild, on_reject=on_reject,
+                                          on_progress=on_progress, on_warning=on_warning)
     except (IndexBusyError, IndexFormatError) as exc:
         bar.close()
         raise click.ClickException(str(exc)) from None
@@ -82,6 +86,9 @@ def delete(ids, index_dir):
         report = Indexer(index_dir).delete(ids)
     except (IndexBusyError, IndexMissingError, IndexFormatError) as exc:
         raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write the index in {index_dir}: {exc.strerror or exc}; "
+                                   "the index is as it was") from None
     click.echo(report.summary())
 
 

@@ -7,23 +7,29 @@
   atomically, so a killed indexer leaves the index as of its last commit.
   Commits inside a run do not merge segments; the run's last commit merges the
   small ones, so a publish of one article never rewrites the index.
-- Exclusive: one writer at a time; a second one waits ``lock_timeout`` seconds and
-  then fails with :class:`IndexBusyError`.
+- Exclusive: one indexing run at a time, for the whole run (Whoosh's own lock is
+  released at every commit, and another run slipping in between two commits would
+  invalidate what this one knows is indexed); a second run waits ``lock_timeout``
+  seconds and then fails with :class:`IndexBusyError`.
 - Parallel: pyvi segmentation runs in worker processes for large batches.
 """
 
 from __future__ import annotations
 
+import fcntl
+import logging
 import multiprocessing
 import os
+import re
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from whoosh import index as whoosh_index
 from whoosh.index import LockError
-from whoosh.writing import CLEAR
+from whoosh.writing import CLEAR, IndexingError
 
 from vnsearch import analysis
 from vnsearch.articles import VIETNAM_TZ, Article, Rejection, Record, read_path
@@ -31,6 +37,10 @@ from vnsearch.config import Settings
 from vnsearch.schema import SCHEMA_VERSION, build_schema
 
 INDEX_NAME = "vnsearch"
+RUN_LOCK_NAME = "vnsearch-indexer.lock"
+# A table of contents Whoosh was still writing when its process was killed.
+_TEMP_TOC_RE = re.compile(rf"^_{INDEX_NAME}_[0-9]+\.toc\.[0-9.]+$")
+log = logging.getLogger(__name__)
 MISSING_DATE = -(2**62)
 # Part of every content hash: bump it when analysis changes, and a re-run re-analyses.
 ANALYSIS_VERSION = f"{SCHEMA_VERSION}.1"
@@ -62,6 +72,7 @@ class IndexReport:
     duplicates: int = 0
     commits: int = 0
     rejections: list[Rejection] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         text = (f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
@@ -151,35 +162,77 @@ class Indexer:
 
     def index(self, records: Iterable[Record], *, rebuild: bool = False,
               on_reject: Callable[[Rejection], None] | None = None,
-              on_progress: Callable[[int], None] | None = None) -> IndexReport:
-        """Index every Article of ``records``; Rejections are counted and passed to ``on_reject``."""
+              on_progress: Callable[[int], None] | None = None,
+              on_warning: Callable[[str], None] | None = None) -> IndexReport:
+        """Index every Article of ``records``; Rejections are counted and passed to ``on_reject``,
+        warnings (an id seen twice) to ``on_warning``."""
         report = IndexReport()
-        ix = self._open(rebuild)
-        self._current_writer = writer = self._writer(ix)
-        try:
-            self._run(ix, writer, self._existing_hashes(writer), records, report, on_reject, on_progress)
-        except BaseException:
-            if self._current_writer is not None:
-                self._current_writer.cancel()  # releases the lock; committed work stays
-            raise
+        with self._run_lock():
+            ix = self._open(rebuild)
+            self._current_writer = writer = self._writer(ix)
+            try:
+                self._run(ix, writer, self._existing_hashes(writer), records, report, on_reject,
+                          on_progress, on_warning)
+            except BaseException:
+                self._abandon_writer()
+                raise
         return report
 
     def delete(self, ids: Iterable[str]) -> IndexReport:
         """Withdraw articles by id; unknown ids are not an error but are not counted."""
         report = IndexReport()
         ix = open_index(self.index_dir)
-        writer = self._writer(ix)
-        try:
-            for article_id in ids:
-                report.deleted += writer.delete_by_term("id", article_id)
-            writer.commit()
-            report.commits = 1
-        except BaseException:
-            writer.cancel()
-            raise
+        with self._run_lock():
+            self._current_writer = writer = self._writer(ix)
+            try:
+                for article_id in ids:
+                    report.deleted += writer.delete_by_term("id", article_id)
+                writer.commit()
+                report.commits = 1
+            except BaseException:
+                self._abandon_writer()
+                raise
         return report
 
     # -- internals -----------------------------------------------------------
+
+    @contextmanager
+    def _run_lock(self):
+        """Hold the index directory's run lock (flock) for the whole run; wait at most ``lock_timeout``."""
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.index_dir / RUN_LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            deadline = time.monotonic() + self.settings.lock_timeout
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise IndexBusyError(
+                            f"another indexer is writing to {self.index_dir}; waited "
+                            f"{self.settings.lock_timeout:g} s for it to finish "
+                            "(set VNSEARCH_LOCK_TIMEOUT to wait longer)") from None
+                    time.sleep(0.1)
+            self._remove_temp_tocs()
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock; so does the process dying
+
+    def _remove_temp_tocs(self) -> None:
+        for name in os.listdir(self.index_dir):
+            if _TEMP_TOC_RE.match(name):
+                os.remove(self.index_dir / name)
+
+    def _abandon_writer(self) -> None:
+        """Cancel the open writer, if any, without hiding the error that brought us here."""
+        writer, self._current_writer = getattr(self, "_current_writer", None), None
+        if writer is None or getattr(writer, "is_closed", False):
+            return
+        try:
+            writer.cancel()
+        except (IndexingError, OSError) as exc:  # the first error is the one to report
+            log.debug("cancelling the writer failed too: %s", exc)
 
     def _open(self, rebuild: bool):
         ix = open_index(self.index_dir, create=True, replace_other_schema=rebuild)
@@ -217,7 +270,7 @@ class Indexer:
         hashes = reader.column_reader("content_hash")
         return {ids[d]: hashes[d] for d in reader.all_doc_ids()}
 
-    def _run(self, ix, writer, existing, records, report, on_reject, on_progress):
+    def _run(self, ix, writer, existing, records, report, on_reject, on_progress, on_warning):
         """Stream records: skip unchanged ones, analyse the rest in batches, commit as we go."""
         indexed = {} if self._clear_at_next_commit else dict(existing)
         seen: set[str] = set()
@@ -266,6 +319,10 @@ class Indexer:
             seen.add(record.id)
             if not first_time:
                 report.duplicates += 1
+                message = f"{record.origin or record.id}: duplicate id {record.id!r}: this later version replaces the earlier one"
+                report.warnings.append(message)
+                if on_warning:
+                    on_warning(message)
             digest = content_hash(record)
             if indexed.get(record.id) == digest:
                 report.unchanged += first_time

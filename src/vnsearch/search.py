@@ -140,15 +140,23 @@ class SearchEngine:
     # -- generations ---------------------------------------------------------
 
     def view(self) -> IndexView:
-        """The current view, refreshed when the indexer has committed since (checked at most every 0.25 s)."""
+        """The current view, renewed when the indexer has committed since (checked at most every 0.25 s).
+
+        A new commit gets a new Whoosh searcher, not ``Searcher.refresh()``: whoosh3 3.54's
+        reader reuse keeps segments that a merge replaced and old deletions, which would
+        count articles twice and keep withdrawn ones. Our own per-segment arrays are reused
+        (keyed by segment id and deletion count), so a fresh searcher costs little.
+        """
         with self._lock:
             now = time.monotonic()
             if now - self._checked >= REFRESH_SECONDS:
                 self._checked = now
                 if not self._searcher.up_to_date():
-                    self._searcher = self._searcher.refresh()
+                    old = self._searcher
+                    self._searcher = self._ix.searcher()
                     self._view = IndexView(self._searcher, self._segment_cache)
                     self._cache.clear()
+                    old.close()
             return self._view
 
     # -- search --------------------------------------------------------------
@@ -246,8 +254,10 @@ class SearchEngine:
             start = datetime.combine(request.date_from, datetime.min.time(), VIETNAM_TZ)
             mask &= view.date >= int(start.timestamp())
         if request.date_to:
-            end = datetime.combine(request.date_to + timedelta(days=1), datetime.min.time(), VIETNAM_TZ)
-            mask &= (view.date < int(end.timestamp())) & (view.date > -(2**61))
+            if request.date_to < date.max:
+                end = datetime.combine(request.date_to + timedelta(days=1), datetime.min.time(), VIETNAM_TZ)
+                mask &= view.date < int(end.timestamp())
+            mask &= view.date > -(2**61)  # undated articles are outside any range
         return mask
 
     # -- facets --------------------------------------------------------------

@@ -72,7 +72,8 @@ class IndexView:
         self.searcher = searcher
         self.reader = searcher.reader()
         self.generation = getattr(searcher._ix, "latest_generation", lambda: 0)()
-        leaves = self.reader.leaf_readers()
+        # An index with no segments yet (nothing committed) has no leaves at all.
+        leaves = self.reader.leaf_readers() if self.reader.doc_count_all() else []
         self.leaves = leaves
         parts = []
         for segreader, _offset in leaves:
