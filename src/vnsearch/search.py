@@ -32,10 +32,10 @@ RERANK_DEPTH = 100
 SUGGESTION_EVIDENCE = 100  # top-ranked titles read for accented word pairs
 # Field weights: a title match outweighs a body match; accents typed by the user count
 # as much again; compounds and phrases reward words kept together.
-W_TITLE, W_BODY = 3.0, 1.0
+W_TITLE, W_BODY = 5.0, 1.0
 W_EXACT_TITLE, W_EXACT_BODY = 3.0, 1.0
-W_COMPOUND = 0.6
-TITLE_PHRASE_BOOST = 0.6
+W_COMPOUND = 0.3
+TITLE_PHRASE_BOOST = 1.5
 TITLE_EXACT_PHRASE_BOOST = 0.2
 REFRESH_SECONDS = 0.25
 
