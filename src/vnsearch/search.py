@@ -189,10 +189,12 @@ class SearchEngine:
         facets = self._facets(view, docs)
         order = self._order(view, query, request, docs)
         start = (request.page - 1) * request.per_page
-        page_docs = order[start : start + request.per_page] if start < total else []
+        page_docs = order[start : start + request.per_page]
         terms = {f for c in query.positive_clauses() for f in c.folded}
         hits = [self._hit(view, int(d), float(s), terms) for d, s in page_docs]
-        suggestion = self._suggestion(view, query, mask, [d for d, _ in order[:SUGGESTION_EVIDENCE]])
+        evidence = order if len(order) >= SUGGESTION_EVIDENCE else self._order(
+            view, query, replace(request, page=1, per_page=SUGGESTION_EVIDENCE), docs)
+        suggestion = self._suggestion(view, query, [d for d, _ in evidence[:SUGGESTION_EVIDENCE]])
         return SearchResult(request.query, total, request.page, request.per_page, hits, facets, suggestion)
 
     # -- matching ------------------------------------------------------------
@@ -284,25 +286,29 @@ class SearchEngine:
     # -- ranking -------------------------------------------------------------
 
     def _order(self, view, query, request, docs) -> list[tuple[int, float]]:
+        """The documents of the requested page and before it, best first, with their scores."""
         if not len(docs):
             return []
         sort = request.sort
         if sort == "relevance" and not query.positive_clauses():
             sort = "newest"  # browsing without words: the newest first
+        wanted = min(len(docs), request.page * request.per_page)
         if sort != "relevance":
             dates = view.date[docs]
             key = -dates if sort == "newest" else np.where(dates > -(2**61), dates, 2**62)
-            order = np.lexsort((docs, key))
+            order = np.lexsort((docs, key))[:wanted]
             return [(int(docs[i]), 0.0) for i in order]
         scores = self.score(view, query, docs)
-        top = min(len(docs), max(RERANK_DEPTH, request.page * request.per_page))
-        order = np.lexsort((-view.date[docs], -scores))
-        head = order[:top]
-        scores = scores.copy()
-        scores[head] = self._rerank(view, query, docs[head], scores[head])
-        head = head[np.lexsort((-view.date[docs[head]], -scores[head]))]
-        order = np.concatenate([head, order[top:]])
-        return [(int(docs[i]), round(float(scores[i]), 4)) for i in order]
+        top = min(len(docs), max(RERANK_DEPTH, wanted))
+        if len(docs) > top:  # only the best few hundred need a full sort
+            candidates = np.argpartition(-scores, top - 1)[:top]
+        else:
+            candidates = np.arange(len(docs))
+        head = candidates[np.lexsort((-view.date[docs[candidates]], -scores[candidates]))][:RERANK_DEPTH]
+        reranked = scores.copy()
+        reranked[head] = self._rerank(view, query, docs[head], scores[head])
+        order = candidates[np.lexsort((-view.date[docs[candidates]], -reranked[candidates]))][:wanted]
+        return [(int(docs[i]), round(float(reranked[i]), 4)) for i in order]
 
     def score(self, view: IndexView, query: Query, docs: np.ndarray) -> np.ndarray:
         """Relevance of each doc in ``docs`` (before title-phrase re-ranking)."""
@@ -402,13 +408,13 @@ class SearchEngine:
             snippet=snippets.snippet(text, terms),
         )
 
-    def _suggestion(self, view: IndexView, query: Query, matches: np.ndarray, top_docs: list[int]) -> str | None:
+    def _suggestion(self, view: IndexView, query: Query, top_docs: list[int]) -> str | None:
         words = [c for c in query.required if not c.is_filter and not c.wildcard and not c.negated]
         if not words or query.any_of:
             return None
         syls = [s for c in words for s in c.syllables]
         folds = [f for c in words for f in c.folded]
-        return Suggester(view, matches, top_docs).suggestion(syls, folds, query.accented)
+        return Suggester(view, top_docs).suggestion(syls, folds, query.accented)
 
     # -- articles ------------------------------------------------------------
 

@@ -47,27 +47,30 @@ def accent_variants(folded: str) -> tuple[str, ...]:
 class Suggester:
     """Accent restoration, spelling correction and completions over one index view."""
 
-    def __init__(self, view, matches=None, top_docs=()):
-        """``matches``: a boolean mask of the documents the query matched, if any;
-        ``top_docs``: the best-ranked of them.
+    def __init__(self, view, top_docs=()):
+        """``top_docs``: the best-ranked documents the query matched, if any.
 
-        Within them, the accented form that actually occurs is the best evidence of what
-        the user meant ("tiem vac xin" finds articles saying "tiêm", not "tiềm"), and the
-        titles of the top ones show which accented words stand side by side ("giá vàng").
+        Their titles are the best evidence of what the user meant: the accented form that
+        occurs there ("tiem vac xin" finds titles saying "tiêm", not "tiềm") and the accented
+        words that stand side by side ("giá vàng"). Titles come from a column, so this
+        costs no posting reads.
         """
         self.view = view
         self.reader = view.reader
-        self.matches = matches if matches is not None and matches.any() else None
         self.top_docs = list(top_docs)
         self.title_pairs: Counter = Counter()
+        self.title_words: Counter = Counter()
 
-    def _learn_title_pairs(self, folded: list[str]) -> None:
-        wanted = set(zip(folded, folded[1:]))
+    def _learn_from_titles(self, folded: list[str]) -> None:
+        wanted_pairs = set(zip(folded, folded[1:]))
+        wanted = set(folded)
         for docnum in self.top_docs:
             syls = self.view.title_syllables(docnum)
             folds = analysis.fold_terms(syls)
-            for i in range(len(folds) - 1):
-                if (folds[i], folds[i + 1]) in wanted:
+            for i, f in enumerate(folds):
+                if f in wanted:
+                    self.title_words[syls[i]] += 1
+                if i + 1 < len(folds) and (f, folds[i + 1]) in wanted_pairs:
                     self.title_pairs[(syls[i], syls[i + 1])] += 1
 
     def _df(self, fieldname: str, term: str) -> int:
@@ -78,17 +81,15 @@ class Suggester:
 
     def candidates(self, folded: str) -> list[tuple[str, int]]:
         """Accented spellings of a folded syllable that the index holds, with their weight:
-        document frequency, or, when the query matched documents, how many of those hold it."""
+        how often the top titles hold them when they do, else document frequency."""
+        seen = [(v, n) for v in accent_variants(folded) if (n := self.title_words[v])]
+        if seen:
+            return sorted(seen, key=lambda c: -c[1])[:CANDIDATES_PER_SYLLABLE]
         # Bodies hold nearly every title word too: one lookup per variant is enough.
         scored = [(v, self._df("body_syl", v)) for v in accent_variants(folded)]
         scored = [c for c in scored if c[1] > 0]
         scored.sort(key=lambda c: -c[1])
-        scored = scored[:CANDIDATES_PER_SYLLABLE]
-        if self.matches is not None and len(scored) > 1:
-            in_results = [(v, int(self.matches[self.view.postings("body_syl", v)[0]].sum())) for v, _ in scored]
-            if any(n for _, n in in_results):
-                scored = sorted(in_results, key=lambda c: -c[1])
-        return scored or [(folded, 0)]
+        return scored[:CANDIDATES_PER_SYLLABLE] or [(folded, 0)]
 
     def _viterbi(self, lattice: list[list[tuple[str, int]]]) -> list[tuple[float, list[str]]]:
         """For each candidate of the last position, the best-scoring path ending there."""
@@ -130,7 +131,7 @@ class Suggester:
             return None
         near = [self.near(f) for f in folded]
         misspelled = [bool(n) for n in near]
-        self._learn_title_pairs(folded)
+        self._learn_from_titles(folded)
         if accented:
             # An accented syllable the index never saw ("nọi") is a misspelling too.
             misspelled = [misspelled[i] or (syllables[i] != folded[i] and not self._known(syllables[i]))
