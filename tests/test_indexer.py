@@ -109,3 +109,13 @@ def test_an_index_from_another_version_is_refused_then_rebuilt(tmp_path, write_j
         index_paths(old, [path])
     assert index_paths(old, [path], rebuild=True).added == 1
     assert Engine(str(old)).search(query="ha noi").total == 1
+
+
+def test_many_small_publishes_are_merged_by_tiers(tmp_path, write_jsonl):
+    ix = tmp_path / "ix"
+    for n in range(12):  # twelve publishes of one article: twelve one-article segments, then a merge
+        index_paths(ix, [write_jsonl([article(f"p{n}", title=f"Tin số {n}")], name=f"p{n}.jsonl")])
+    reader = open_index(ix).reader()
+    assert len(reader.leaf_readers()) < 10
+    assert reader.doc_count() == 12
+    assert ids_in(ix) == sorted(f"p{n}" for n in range(12))

@@ -5,8 +5,8 @@
 - Durable: work is committed every ``commit_every`` articles (and every
   ``commit_seconds``); Whoosh writes a commit's table of contents last and
   atomically, so a killed indexer leaves the index as of its last commit.
-  Commits inside a run do not merge segments; the run's last commit merges the
-  small ones, so a publish of one article never rewrites the index.
+  Commits inside a run do not merge segments; the run's last commit merges by
+  size tiers (:func:`merge_tiers`), so a publish of one article never rewrites the index.
 - Exclusive: one indexing run at a time, for the whole run (Whoosh's own lock is
   released at every commit, and another run slipping in between two commits would
   invalidate what this one knows is indexed); a second run waits ``lock_timeout``
@@ -252,12 +252,12 @@ class Indexer:
 
     def _commit(self, writer, final: bool = True):
         """Commit; commits inside a long run add a segment without merging any (cheap), the
-        last one lets Whoosh merge the small segments."""
+        last one merges by tiers (:func:`merge_tiers`)."""
         if self._clear_at_next_commit:
             writer.commit(mergetype=CLEAR)
             self._clear_at_next_commit = False
         elif final:
-            writer.commit()
+            writer.commit(mergetype=merge_tiers)
         else:
             writer.commit(merge=False)
 
@@ -352,6 +352,31 @@ class Indexer:
         context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
         with context.Pool(workers) as pool:
             yield from pool.imap(_prepare, articles, chunksize=8)
+
+
+MERGE_FACTOR = 10
+
+
+def merge_tiers(writer, segments):
+    """Whoosh merge policy: segments are grouped in tiers by size (powers of ten); a tier
+    holding ``MERGE_FACTOR`` segments is merged into one, as are segments that are mostly
+    deleted. Each article is rewritten about once per tier it climbs, so a publish of a few
+    articles never rewrites the big segments, yet many publishes do not leave hundreds of
+    small segments for every search to visit.
+    """
+    from whoosh.reading import SegmentReader
+
+    tiers: dict[int, list] = {}
+    for segment in segments:
+        tiers.setdefault(len(str(max(1, segment.doc_count()))), []).append(segment)
+    to_merge = [seg for tier in tiers.values() if len(tier) >= MERGE_FACTOR for seg in tier]
+    to_merge += [seg for seg in segments if seg not in to_merge and seg.doc_count_all()
+                 and seg.deleted_count() > seg.doc_count_all() / 2]
+    for segment in to_merge:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        writer.add_reader(reader)
+        reader.close()
+    return [seg for seg in segments if seg not in to_merge]
 
 
 def index_paths(index_dir, paths, **kwargs) -> IndexReport:
