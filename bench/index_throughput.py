@@ -1,0 +1,184 @@
+"""Indexing throughput, and how soon a newly indexed article can be found.
+
+Every figure times ``vnsearch index`` as a subprocess into a fresh index: the whole
+pipeline (process start, reading JSON, pyvi in worker processes, Whoosh, commits).
+
+(a) all of dantri.jsonl.gz;
+(b) the first 20,000 vietnews articles, first written with synthetic dates and
+    categories to a JSON Lines file under bench/out/ (not timed);
+(c) freshness: a long-lived ``SearchEngine`` is open on the index of (b); from the start
+    of ``vnsearch index one-new-article.jsonl`` it searches every 20 ms for a word only
+    that article holds, until it is found. The subprocess's own wall time is shown too.
+
+    python bench/index_throughput.py [--dantri-runs 3] [--vietnews-limit 20000] [--vietnews-runs 3] [--fresh-runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+import common
+from vnsearch.articles import VIETNAM_TZ
+from vnsearch.config import Settings
+from vnsearch.search import SearchEngine, SearchRequest
+
+TARGET_ARTICLES_PER_S = 150.0
+TARGET_FRESH_S = 1.5
+POLL_SECONDS = 0.02
+FRESH_TIMEOUT_S = 60.0
+WORK = common.OUT / "throughput"
+
+
+def run_indexer(paths: list[Path], index_dir: Path) -> tuple[float, str]:
+    """Wall seconds of one ``vnsearch index`` run and its summary line; exits if it fails."""
+    started = time.perf_counter()
+    proc = subprocess.run([str(common.VNSEARCH), "index", *map(str, paths), "--index-dir", str(index_dir), "-q"],
+                          capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if proc.returncode not in (0, 1):  # 1: some records were rejected; the summary says how many
+        sys.exit(f"index_throughput: vnsearch index failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    return seconds, proc.stdout.strip().splitlines()[-1]
+
+
+def added(summary: str) -> int:
+    match = re.match(r"(\d+) added", summary)
+    if not match:
+        sys.exit(f"index_throughput: unexpected summary from vnsearch index: {summary!r}")
+    return int(match.group(1))
+
+
+def throughput(label: str, source: Path, index_dir: Path, runs: int) -> list[float]:
+    """Articles per second of ``runs`` fresh-index runs, printed as they go."""
+    rates = []
+    for i in range(1, runs + 1):
+        shutil.rmtree(index_dir, ignore_errors=True)
+        seconds, summary = run_indexer([source], index_dir)
+        rates.append(added(summary) / seconds)
+        print(f"  {label} run {i}: {seconds:6.1f} s, {rates[-1]:6.1f} articles/s  ({summary})", flush=True)
+    return rates
+
+
+def unique_word() -> str:
+    """A word found nowhere else: 'zq' and ten letters."""
+    return "zq" + "".join(chr(ord("a") + int(c, 16)) for c in uuid.uuid4().hex[:10])
+
+
+def fresh_article(word: str) -> dict:
+    return {
+        "id": f"bench-fresh-{word}",
+        "title": f"Tin thử nghiệm {word} về độ trễ của chỉ mục",
+        "body": f"Bài viết kiểm tra thời gian từ lúc đánh chỉ mục đến lúc tìm được từ {word}.\nTheo vnsearch",
+        "date": datetime.now(VIETNAM_TZ).isoformat(timespec="seconds"),
+        "category": "Thời sự",
+        "source": "bench",
+    }
+
+
+def time_to_searchable(engine: SearchEngine, index_dir: Path, run: int) -> tuple[float, float]:
+    """Seconds from starting the indexer until the new article is found, and the indexer's wall time."""
+    word = unique_word()
+    path = WORK / f"fresh-{run}.jsonl"
+    common.write_jsonl([fresh_article(word)], path)
+    request = SearchRequest(query=word)
+    if engine.search(request).total:
+        sys.exit(f"index_throughput: {word!r} is already in the index")
+    exited: list[float] = []
+    started = time.perf_counter()
+    proc = subprocess.Popen([str(common.VNSEARCH), "index", str(path), "--index-dir", str(index_dir), "-q"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    waiter = threading.Thread(target=lambda: (proc.wait(), exited.append(time.perf_counter())))
+    waiter.start()
+    found = None
+    while time.perf_counter() - started < FRESH_TIMEOUT_S:
+        if engine.search(request).total >= 1:
+            found = time.perf_counter() - started
+            break
+        time.sleep(POLL_SECONDS)
+    waiter.join()
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        sys.exit(f"index_throughput: vnsearch index of the new article failed ({proc.returncode}):\n{err[-3000:]}")
+    if found is None:
+        sys.exit(f"index_throughput: the new article was not searchable after {FRESH_TIMEOUT_S:g} s")
+    return found, exited[0] - started
+
+
+def cli_startup(runs: int = 3) -> float:
+    """Median seconds of ``vnsearch --version``: interpreter and CLI start-up alone."""
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run([str(common.VNSEARCH), "--version"], capture_output=True, check=True)
+        times.append(time.perf_counter() - t0)
+    return common.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dantri-runs", type=int, default=3, help="runs over dantri (default 3; 0 skips)")
+    parser.add_argument("--vietnews-limit", type=int, default=20_000, help="vietnews articles (default 20000)")
+    parser.add_argument("--vietnews-runs", type=int, default=3, help="runs over vietnews (default 3; at least 1)")
+    parser.add_argument("--fresh-runs", type=int, default=5, help="new-article runs (default 5; 0 skips)")
+    args = parser.parse_args()
+    if args.vietnews_runs < 1:
+        parser.error("--vietnews-runs must be at least 1: the freshness test needs its index")
+
+    dantri = common.corpus_path("dantri")
+    common.corpus_path("vietnews")
+    settings = Settings.from_env()
+    common.print_header(
+        "indexing throughput (vnsearch index as a subprocess, fresh index each run)",
+        common.SYNTHETIC_NOTE,
+        f"settings: workers={settings.workers}, batch_size={settings.batch_size}, "
+        f"commit_every={settings.commit_every}, commit_seconds={settings.commit_seconds:g}",
+    )
+    WORK.mkdir(parents=True, exist_ok=True)
+    print(f"CLI start-up alone (vnsearch --version, median of 3): {cli_startup():.2f} s\n", flush=True)
+
+    if args.dantri_runs:
+        print(f"(a) dantri.jsonl.gz, 2,653 articles, {args.dantri_runs} runs", flush=True)
+        rates = throughput("dantri", dantri, WORK / "dantri-index", args.dantri_runs)
+        print(f"  => {common.spread(rates)} articles/s\n", flush=True)
+
+    limit = args.vietnews_limit
+    source = WORK / f"vietnews{limit}.jsonl"
+    count = common.write_jsonl(common.iter_corpus("vietnews", limit), source)
+    print(f"(b) the first {count:,} vietnews articles (synthetic dates and categories), "
+          f"{args.vietnews_runs} runs", flush=True)
+    index_dir = WORK / f"vietnews{limit}-index"
+    rates = throughput("vietnews", source, index_dir, args.vietnews_runs)
+    rate = common.median(rates)
+    print(f"  => {common.spread(rates)} articles/s; target >= {TARGET_ARTICLES_PER_S:g}: "
+          f"{common.verdict(rate >= TARGET_ARTICLES_PER_S)}\n", flush=True)
+    source.unlink()
+
+    if args.fresh_runs:
+        print(f"(c) one new article into the {count:,}-article index, searched every "
+              f"{POLL_SECONDS * 1000:g} ms by an engine opened before; {args.fresh_runs} runs", flush=True)
+        engine = SearchEngine(str(index_dir))
+        found, walls = [], []
+        for i in range(1, args.fresh_runs + 1):
+            seconds, wall = time_to_searchable(engine, index_dir, i)
+            found.append(seconds)
+            walls.append(wall)
+            print(f"  run {i}: searchable after {seconds:.2f} s; the indexer process took {wall:.2f} s", flush=True)
+        engine.close()
+        median_found = common.median(found)
+        print(f"  => searchable after {common.spread(found, '{:.2f}')} s; target <= {TARGET_FRESH_S:g} s: "
+              f"{common.verdict(median_found <= TARGET_FRESH_S)}")
+        print(f"  => indexer wall time for one article: {common.spread(walls, '{:.2f}')} s")
+    common.print_footer()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,349 @@
+"""Known-item relevance on dantri: MRR@10 of vnsearch beside two plain Whoosh baselines.
+
+About 300 articles whose title has at least 6 syllables are sampled (fixed seed; titles
+shared by two articles are left out, they cannot identify one). Each gives six queries,
+and the known item is the article itself:
+
+1. ``fragment``: 3-6 consecutive syllables of the title, as written (edge punctuation off);
+2. ``fragment, no diacritics``: the same folded (đ -> d, lowercase);
+3. ``fragment, other tone placement``: the same with old-style marks made new-style and
+   new-style made old (hòa <-> hoà, khỏe <-> khoẻ, thủy <-> thuỷ); fragments are chosen to
+   hold such a syllable when the title has one, and the output says how many changed;
+4. ``fragment, NFD``: the same, decomposed;
+5. ``rare words``: the title's 2-3 syllables of lowest document frequency over dantri;
+6. ``rare words, no diacritics``: the same folded.
+
+Systems: vnsearch (the library's index of dantri); B1, Whoosh's ``StandardAnalyzer``;
+B2, Whoosh with NFC, lowercase and diacritics folded (đ -> d), the query folded the same
+way. Both baselines index title and body as TEXT and parse with a ``MultifieldParser``
+over title^2 and body, shown with both the default AND group and an OrGroup, so each
+baseline is judged at its better setting.
+
+    python bench/relevance.py [--sample 300] [--seed 7] [--examples 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import random
+import re
+import shutil
+import time
+import unicodedata
+
+from whoosh import fields
+from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StandardAnalyzer
+from whoosh.filedb.filestore import RamStorage
+from whoosh.qparser import MultifieldParser, OrGroup
+
+import common
+from vnsearch import analysis
+from vnsearch.indexer import Indexer, read_records
+from vnsearch.search import SearchEngine, SearchRequest
+
+QUERY_TYPES = (
+    "fragment",
+    "fragment, no diacritics",
+    "fragment, other tone placement",
+    "fragment, NFD",
+    "rare words",
+    "rare words, no diacritics",
+)
+TARGETS = (0.98, 0.98, 0.98, 0.98, 0.95, 0.95)
+_TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
+# oa, oe, uy closing the syllable (no final consonant), after a consonant onset other than q.
+_FLIPPABLE_RE = re.compile(r"^([bcdđghklmnprstvx]*)(oa|oe|uy)$")
+_SYLLABLE_RE = re.compile(r"[^\W_]+")
+
+
+# -- query construction -------------------------------------------------------
+
+def flip_tone_placement(syllable: str) -> str:
+    """The other placement of the tone in an oa/oe/uy rhyme without final consonant.
+
+    >>> flip_tone_placement("hòa"), flip_tone_placement("hoà"), flip_tone_placement("Thủy")
+    ('hoà', 'hòa', 'Thuỷ')
+    >>> flip_tone_placement("quý"), flip_tone_placement("hoàn"), flip_tone_placement("khuya")
+    ('quý', 'hoàn', 'khuya')
+    """
+    decomposed = unicodedata.normalize("NFD", syllable)
+    tones = [c for c in decomposed if c in _TONE_MARKS]
+    if len(tones) != 1:
+        return syllable
+    base = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONE_MARKS))
+    match = _FLIPPABLE_RE.match(base.lower())
+    if not match or match.group(1) == "q":
+        return syllable  # "quý": the u belongs to the onset, the tone has one place
+    letters_before_tone = 0
+    for c in decomposed:
+        if c in _TONE_MARKS:
+            break
+        if not unicodedata.combining(c):
+            letters_before_tone += 1
+    first = len(match.group(1))  # index of the rhyme's first vowel
+    target = first + 1 if letters_before_tone - 1 == first else first
+    return unicodedata.normalize("NFC", base[: target + 1] + tones[0] + base[target + 1 :])
+
+
+def flip_text(text: str) -> str:
+    return _SYLLABLE_RE.sub(lambda m: flip_tone_placement(m.group(0)),
+                            unicodedata.normalize("NFC", text))
+
+
+def _clean_token(token: str) -> str:
+    """A title token without edge punctuation and symbols ('“Đánh' -> 'Đánh'); '' when nothing is left."""
+    def edge(c):
+        return unicodedata.category(c)[0] in "PSZ"
+    start, end = 0, len(token)
+    while start < end and edge(token[start]):
+        start += 1
+    while end > start and edge(token[end - 1]):
+        end -= 1
+    token = token[start:end]
+    return token if any(c.isalnum() for c in token) else ""
+
+
+def pick_fragment(title: str, rng: random.Random) -> str | None:
+    """3-6 consecutive title words, holding a syllable whose tone placement can flip if possible."""
+    words = [_clean_token(t) for t in title.split()]
+    sizes = list(range(3, 7))
+    rng.shuffle(sizes)
+    for n in sizes:
+        windows = [s for s in range(len(words) - n + 1) if all(words[s : s + n])]
+        if not windows:
+            continue
+        flippable = [s for s in windows
+                     if flip_text(" ".join(words[s : s + n])) != unicodedata.normalize("NFC", " ".join(words[s : s + n]))]
+        start = rng.choice(flippable or windows)
+        return " ".join(words[start : start + n])
+    return None
+
+
+def document_frequencies(records: list[dict]) -> collections.Counter:
+    """Documents holding each canonical syllable (title and body), as vnsearch spells them."""
+    df: collections.Counter = collections.Counter()
+    for r in records:
+        df.update(set(analysis.syllables(analysis.normalize(f"{r['title']}\n{r.get('summary', '')}\n{r['body']}"))))
+    return df
+
+
+def rare_words(title: str, df: collections.Counter, k: int) -> str | None:
+    """The k title syllables (not numbers) of lowest document frequency, in title order."""
+    surface = _SYLLABLE_RE.findall(unicodedata.normalize("NFC", title))
+    seen, candidates = set(), []
+    for pos, syl in enumerate(surface):
+        key = analysis.canonical_syllable(analysis.normalize(syl))
+        if syl.isdigit() or key in seen:
+            continue
+        seen.add(key)
+        candidates.append((df[key], pos, syl))
+    if len(candidates) < k:
+        return None
+    chosen = sorted(sorted(candidates)[:k], key=lambda c: c[1])
+    return " ".join(syl for _, _, syl in chosen)
+
+
+def build_queries(records: list[dict], sample: int, seed: int) -> list[dict]:
+    """Per sampled article: its id, title and the six queries (``None`` where impossible)."""
+    rng = random.Random(seed)
+    titles = collections.Counter(r["title"] for r in records)
+    eligible = [r for r in records if titles[r["title"]] == 1
+                and sum(bool(_clean_token(t)) for t in r["title"].split()) >= 6]
+    df = document_frequencies(records)
+    cases = []
+    for r in rng.sample(eligible, min(sample, len(eligible))):
+        fragment = pick_fragment(r["title"], rng)
+        rare = rare_words(r["title"], df, rng.choice((2, 3)))
+        queries = [
+            fragment,
+            analysis.fold(fragment) if fragment else None,
+            flip_text(fragment) if fragment else None,
+            unicodedata.normalize("NFD", fragment) if fragment else None,
+            rare,
+            analysis.fold(rare) if rare else None,
+        ]
+        cases.append({"id": r["id"], "title": r["title"], "queries": queries})
+    return cases
+
+
+# -- the systems --------------------------------------------------------------
+
+def strip_diacritics(text: str) -> str:
+    """B2's folding, independent of vnsearch: NFC, lowercase, đ -> d, combining marks dropped."""
+    text = unicodedata.normalize("NFC", text).lower().replace("đ", "d")
+    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+
+
+class NFCTokenizer(RegexTokenizer):
+    """Whoosh's word tokenizer on NFC text (on NFD text ``\\w`` would stop at every mark)."""
+
+    def __call__(self, value, **kwargs):
+        return super().__call__(unicodedata.normalize("NFC", value), **kwargs)
+
+
+class FoldFilter(Filter):
+    def __call__(self, tokens):
+        for t in tokens:
+            t.text = strip_diacritics(t.text)
+            yield t
+
+
+class WhooshBaseline:
+    """A plain Whoosh index of title and body; BM25F; title^2 and body through MultifieldParser."""
+
+    def __init__(self, analyzer, records, or_group: bool, fold_query: bool):
+        schema = fields.Schema(id=fields.ID(stored=True), title=fields.TEXT(analyzer=analyzer),
+                               body=fields.TEXT(analyzer=analyzer))
+        self.ix = RamStorage().create_index(schema)
+        with self.ix.writer() as writer:
+            for r in records:
+                writer.add_document(id=r["id"], title=r["title"],
+                                    body=f"{r.get('summary', '')}\n{r['body']}")
+        self.searcher = self.ix.searcher()
+        self.fold_query = fold_query
+        self.or_group = or_group
+        kwargs = {"group": OrGroup} if or_group else {}
+        self.parser = MultifieldParser(["title", "body"], schema, fieldboosts={"title": 2.0}, **kwargs)
+
+    def with_group(self, or_group: bool) -> "WhooshBaseline":
+        """The same index searched with the other grouping."""
+        other = object.__new__(WhooshBaseline)
+        other.__dict__.update(self.__dict__)
+        other.or_group = or_group
+        kwargs = {"group": OrGroup} if or_group else {}
+        other.parser = MultifieldParser(["title", "body"], self.ix.schema, fieldboosts={"title": 2.0}, **kwargs)
+        return other
+
+    def top10(self, query: str) -> tuple[list[str], int]:
+        text = strip_diacritics(query) if self.fold_query else query
+        hits = self.searcher.search(self.parser.parse(text), limit=10)
+        return [h["id"] for h in hits], len(hits)
+
+
+class VnsearchSystem:
+    def __init__(self, engine: SearchEngine):
+        self.engine = engine
+
+    def top10(self, query: str) -> tuple[list[str], int, list]:
+        result = self.engine.search(SearchRequest(query=query, per_page=10))
+        return [h.id for h in result.hits], result.total, result.hits
+
+
+# -- evaluation ---------------------------------------------------------------
+
+def reciprocal_rank(ids: list[str], expected: str) -> float:
+    return 1.0 / (ids.index(expected) + 1) if expected in ids else 0.0
+
+
+def _folded(text: str) -> list[str]:
+    return analysis.fold_terms(analysis.syllables(analysis.normalize(text)))
+
+
+def title_holds(title: list[str], query: list[str], in_order: bool) -> bool:
+    """Whether folded title syllables hold the query's: as a run (fragments) or all of them (rare words)."""
+    if not in_order:
+        return set(query) <= set(title)
+    n = len(query)
+    return any(title[i : i + n] == query for i in range(len(title) - n + 1))
+
+
+def ambiguous(query: str, titles: list[list[str]], in_order: bool) -> bool:
+    """More than one dantri title holds the query: no system can know which one is meant."""
+    folded = _folded(query)
+    return sum(title_holds(t, folded, in_order) for t in titles) > 1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sample", type=int, default=300, help="articles sampled (default 300)")
+    parser.add_argument("--seed", type=int, default=7, help="sampling seed (default 7)")
+    parser.add_argument("--examples", type=int, default=5, help="failing vnsearch examples shown per type (default 5)")
+    parser.add_argument("--reuse-index", action="store_true",
+                        help="reuse bench/out/relevance/vnsearch-dantri as it is instead of rebuilding it")
+    args = parser.parse_args()
+
+    path = common.corpus_path("dantri")
+    common.print_header("known-item relevance on dantri (MRR@10)")
+    records = list(common.iter_corpus("dantri"))
+    cases = build_queries(records, args.sample, args.seed)
+
+    index_dir = common.OUT / "relevance" / "vnsearch-dantri"
+    if not args.reuse_index or not index_dir.exists():
+        shutil.rmtree(index_dir, ignore_errors=True)
+        t0 = time.perf_counter()
+        report = Indexer(index_dir).index(read_records([path]), rebuild=True)
+        print(f"vnsearch index of dantri: {report.summary()} in {time.perf_counter() - t0:.0f} s")
+    t0 = time.perf_counter()
+    b1 = WhooshBaseline(StandardAnalyzer(), records, or_group=False, fold_query=False)
+    b2 = WhooshBaseline(NFCTokenizer() | LowercaseFilter() | FoldFilter(), records, or_group=False, fold_query=True)
+    print(f"Whoosh baselines indexed in {time.perf_counter() - t0:.0f} s\n")
+    systems = {
+        "vnsearch": VnsearchSystem(SearchEngine(str(index_dir))),
+        "B1 AND": b1, "B1 OR": b1.with_group(True),
+        "B2 AND": b2, "B2 OR": b2.with_group(True),
+    }
+
+    scores = {name: [[] for _ in QUERY_TYPES] for name in systems}
+    failures: list[list[tuple]] = [[] for _ in QUERY_TYPES]
+    ambiguous_count = [0 for _ in QUERY_TYPES]
+    clear_scores: list[list] = [[] for _ in QUERY_TYPES]  # vnsearch's RR on unambiguous queries
+    titles = {r["id"]: r["title"] for r in records}
+    folded_titles = [_folded(r["title"]) for r in records]
+    for case in cases:
+        for t, query in enumerate(case["queries"]):
+            if not query:
+                continue
+            unclear = ambiguous(query, folded_titles, in_order=t < 4)
+            ambiguous_count[t] += unclear
+            clear_scores[t].append(None if unclear else 0.0)
+            for name, system in systems.items():
+                ids, total, *_ = system.top10(query)
+                rr = reciprocal_rank(ids, case["id"])
+                scores[name][t].append(rr)
+                if name == "vnsearch" and not unclear:
+                    clear_scores[t][-1] = rr
+                if name == "vnsearch" and rr < 1.0:
+                    failures[t].append((query, case["title"], ids.index(case["id"]) + 1 if rr else None,
+                                        titles.get(ids[0], "") if ids else "", total, unclear))
+
+    fragments = [c["queries"][0] for c in cases if c["queries"][0]]
+    flipped = sum(flip_text(f) != unicodedata.normalize("NFC", f) for f in fragments)
+    print(f"{len(cases)} sampled articles (seed {args.seed}) of {len(records):,}; "
+          f"other-placement queries that differ from the fragment: {flipped}/{len(fragments)} "
+          f"({flipped / max(1, len(fragments)):.0%}; the rest repeat the fragment unchanged)\n")
+    names = list(systems)
+    print("MRR@10. ambig.: queries that more than one dantri title holds (in order, for fragments);\n"
+          "vns unamb.: vnsearch's MRR@10 over the other queries")
+    print(f"{'query type':32} {'n':>4} {'ambig.':>6} " + " ".join(f"{n:>9}" for n in names)
+          + f" {'vns unamb.':>10}   target")
+    for t, label in enumerate(QUERY_TYPES):
+        n = len(scores["vnsearch"][t])
+        mrr = {name: sum(scores[name][t]) / max(1, n) for name in names}
+        best_baseline = max(v for k, v in mrr.items() if k != "vnsearch")
+        ok = mrr["vnsearch"] >= TARGETS[t] and mrr["vnsearch"] > best_baseline
+        clear = [x for x in clear_scores[t] if x is not None]
+        print(f"{label:32} {n:4d} {ambiguous_count[t]:6d} " + " ".join(f"{mrr[name]:9.3f}" for name in names)
+              + f" {sum(clear) / max(1, len(clear)):10.3f}"
+              + f"   >= {TARGETS[t]:.2f} and above baselines: {common.verdict(ok)}")
+
+    print(f"\nvnsearch failures (known item not first), up to {args.examples} per type, "
+          "those missing from the top 10 first, then the unambiguous ones:")
+    for t, label in enumerate(QUERY_TYPES):
+        missing = sum(1 for f in failures[t] if f[2] is None)
+        unclear = sum(1 for f in failures[t] if f[5])
+        print(f"\n[{label}] {len(failures[t])} not first ({unclear} of them ambiguous), "
+              f"{missing} not in the top 10")
+        shown = sorted(failures[t], key=lambda f: (f[2] is not None, f[5], f[2] or 0))
+        for query, title, rank, first, total, vague in shown[: args.examples]:
+            where = f"rank {rank}" if rank else "not in top 10"
+            print(f"  query:    {query!r}  ({total} matches, expected at {where}"
+                  f"{'; ambiguous: other titles hold it too' if vague else ''})")
+            print(f"  expected: {title[:150]}")
+            print(f"  first:    {first[:150]}")
+    common.print_footer()
+
+
+if __name__ == "__main__":
+    main()
