@@ -119,3 +119,11 @@ def test_many_small_publishes_are_merged_by_tiers(tmp_path, write_jsonl):
     assert len(reader.leaf_readers()) < 10
     assert reader.doc_count() == 12
     assert ids_in(ix) == sorted(f"p{n}" for n in range(12))
+
+
+def test_a_run_ending_on_a_commit_boundary_still_merges(tmp_path, write_jsonl):
+    records = [article(f"b{i}", title=f"Tin số {i}") for i in range(40)]
+    report = Indexer(tmp_path / "ix", Settings(commit_every=4, workers=1)).index(
+        __import__("vnsearch.indexer", fromlist=["read_records"]).read_records([write_jsonl(records)]))
+    assert report.added == 40
+    assert len(open_index(tmp_path / "ix").reader().leaf_readers()) < 10  # ten 4-article segments merged

@@ -336,7 +336,9 @@ class Indexer:
             if len(pending) >= self.settings.batch_size:
                 flush()
         flush()
-        if since_commit or self._clear_at_next_commit:
+        if since_commit or self._clear_at_next_commit or report.commits:
+            # The run's last commit merges by tiers, even when the run's last article
+            # happened to fill a commit of its own.
             self._commit(writer)
             report.commits += 1
         else:
