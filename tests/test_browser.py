@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import os
 import subprocess
 import sys
 import time
@@ -155,7 +156,11 @@ def test_search_box_offers_completions_with_accents(browser, site):
 
 
 def test_screenshot_for_the_readme(browser, request, tmp_path):
-    """docs/screenshot.png: the real dantri corpus when ../shared is there, else the samples."""
+    """The README's screenshot, on the real dantri corpus when ../shared is there, else the samples.
+
+    It goes to tests/artifacts/ (git-ignored); with VNSEARCH_UPDATE_SCREENSHOT=1 it also
+    replaces docs/screenshot.png, so an ordinary test run never changes the repository.
+    """
     try:
         index_dir, query = request.getfixturevalue("dantri_index"), "tiem vac xin"
     except pytest.skip.Exception:
@@ -164,7 +169,10 @@ def test_screenshot_for_the_readme(browser, request, tmp_path):
         page = new_page(browser, DESKTOP)
         search(page, base, query)
         assert page.locator(".hits .hit").count() > 0
-        DOCS.mkdir(exist_ok=True)
-        page.screenshot(path=str(DOCS / "screenshot.png"))
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "screenshot.png"))
+        if os.environ.get("VNSEARCH_UPDATE_SCREENSHOT") == "1":
+            DOCS.mkdir(exist_ok=True)
+            page.screenshot(path=str(DOCS / "screenshot.png"))
         assert page.errors == []
         page.context.close()
