@@ -8,8 +8,8 @@ the one shown in the README goes to docs/screenshot.png.
 from __future__ import annotations
 
 import contextlib
-import socket
 import os
+import socket
 import subprocess
 import sys
 import time
