@@ -236,22 +236,25 @@ def reciprocal_rank(ids: list[str], expected: str) -> float:
     return 1.0 / (ids.index(expected) + 1) if expected in ids else 0.0
 
 
-def _folded(text: str) -> list[str]:
-    return analysis.fold_terms(analysis.syllables(analysis.normalize(text)))
+def _syllables(text: str, accented: bool) -> list[str]:
+    syls = analysis.syllables(analysis.normalize(text))
+    return syls if accented else analysis.fold_terms(syls)
 
 
 def title_holds(title: list[str], query: list[str], in_order: bool) -> bool:
-    """Whether folded title syllables hold the query's: as a run (fragments) or all of them (rare words)."""
+    """Whether title syllables hold the query's: as a run (fragments) or all of them (rare words)."""
     if not in_order:
         return set(query) <= set(title)
     n = len(query)
     return any(title[i : i + n] == query for i in range(len(title) - n + 1))
 
 
-def ambiguous(query: str, titles: list[list[str]], in_order: bool) -> bool:
-    """More than one dantri title holds the query: no system can know which one is meant."""
-    folded = _folded(query)
-    return sum(title_holds(t, folded, in_order) for t in titles) > 1
+def ambiguous(query: str, titles: dict[bool, list[list[str]]], in_order: bool) -> bool:
+    """More than one dantri title holds the query, accents compared when the query has them
+    (tone placement and NFD never count): no system can know which article is meant."""
+    accented = analysis.has_diacritics(query)
+    wanted = _syllables(query, accented)
+    return sum(title_holds(t, wanted, in_order) for t in titles[accented]) > 1
 
 
 def main() -> None:
@@ -290,12 +293,13 @@ def main() -> None:
     ambiguous_count = [0 for _ in QUERY_TYPES]
     clear_scores: list[list] = [[] for _ in QUERY_TYPES]  # vnsearch's RR on unambiguous queries
     titles = {r["id"]: r["title"] for r in records}
-    folded_titles = [_folded(r["title"]) for r in records]
+    title_syllables = {accented: [_syllables(r["title"], accented) for r in records]
+                       for accented in (True, False)}
     for case in cases:
         for t, query in enumerate(case["queries"]):
             if not query:
                 continue
-            unclear = ambiguous(query, folded_titles, in_order=t < 4)
+            unclear = ambiguous(query, title_syllables, in_order=t < 4)
             ambiguous_count[t] += unclear
             clear_scores[t].append(None if unclear else 0.0)
             for name, system in systems.items():
@@ -314,7 +318,8 @@ def main() -> None:
           f"other-placement queries that differ from the fragment: {flipped}/{len(fragments)} "
           f"({flipped / max(1, len(fragments)):.0%}; the rest repeat the fragment unchanged)\n")
     names = list(systems)
-    print("MRR@10. ambig.: queries that more than one dantri title holds (in order, for fragments);\n"
+    print("MRR@10. ambig.: queries that more than one dantri title holds (in order, for fragments;\n"
+          "accents compared when the query has them);\n"
           "vns unamb.: vnsearch's MRR@10 over the other queries")
     print(f"{'query type':32} {'n':>4} {'ambig.':>6} " + " ".join(f"{n:>9}" for n in names)
           + f" {'vns unamb.':>10}   target")
