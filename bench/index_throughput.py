@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import argparse
 import re
+import resource
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -35,18 +38,21 @@ TARGET_ARTICLES_PER_S = 150.0
 TARGET_FRESH_S = 1.5
 POLL_SECONDS = 0.02
 FRESH_TIMEOUT_S = 60.0
-WORK = common.OUT / "throughput"
 
 
-def run_indexer(paths: list[Path], index_dir: Path) -> tuple[float, str]:
-    """Wall seconds of one ``vnsearch index`` run and its summary line; exits if it fails."""
+def run_indexer(paths: list[Path], index_dir: Path) -> tuple[float, float, str]:
+    """Wall and CPU seconds (the indexer and its workers) of one ``vnsearch index`` run, and
+    its summary line; exits if it fails. CPU time barely depends on other load; wall time does."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.run([str(common.VNSEARCH), "index", *map(str, paths), "--index-dir", str(index_dir), "-q"],
                           capture_output=True, text=True)
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode not in (0, 1):  # 1: some records were rejected; the summary says how many
         sys.exit(f"index_throughput: vnsearch index failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
-    return seconds, proc.stdout.strip().splitlines()[-1]
+    return seconds, cpu, proc.stdout.strip().splitlines()[-1]
 
 
 def added(summary: str) -> int:
@@ -61,9 +67,12 @@ def throughput(label: str, source: Path, index_dir: Path, runs: int) -> list[flo
     rates = []
     for i in range(1, runs + 1):
         shutil.rmtree(index_dir, ignore_errors=True)
-        seconds, summary = run_indexer([source], index_dir)
-        rates.append(added(summary) / seconds)
-        print(f"  {label} run {i}: {seconds:6.1f} s, {rates[-1]:6.1f} articles/s  ({summary})", flush=True)
+        load = common.load_average()
+        seconds, cpu, summary = run_indexer([source], index_dir)
+        n = added(summary)
+        rates.append(n / seconds)
+        print(f"  {label} run {i}: {seconds:6.1f} s, {rates[-1]:6.1f} articles/s; CPU {cpu:6.1f} s "
+              f"({n / cpu:5.1f} articles per CPU-second); load before {load}  ({summary})", flush=True)
     return rates
 
 
@@ -83,10 +92,10 @@ def fresh_article(word: str) -> dict:
     }
 
 
-def time_to_searchable(engine: SearchEngine, index_dir: Path, run: int) -> tuple[float, float]:
+def time_to_searchable(engine: SearchEngine, index_dir: Path, work: Path, run: int) -> tuple[float, float]:
     """Seconds from starting the indexer until the new article is found, and the indexer's wall time."""
     word = unique_word()
-    path = WORK / f"fresh-{run}.jsonl"
+    path = work / f"fresh-{run}.jsonl"
     common.write_jsonl([fresh_article(word)], path)
     request = SearchRequest(query=word)
     if engine.search(request).total:
@@ -122,6 +131,42 @@ def cli_startup(runs: int = 3) -> float:
     return common.median(times)
 
 
+def measure_freshness(index_dir: Path, work: Path, count: int, runs: int) -> None:
+    """(c): from starting the indexer on one new article until a long-lived engine finds it."""
+    print(f"(c) one new article into the {count:,}-article index, searched every "
+          f"{POLL_SECONDS * 1000:g} ms by an engine opened before; {runs} runs", flush=True)
+    engine = SearchEngine(str(index_dir))
+    found, walls = [], []
+    for i in range(1, runs + 1):
+        seconds, wall = time_to_searchable(engine, index_dir, work, i)
+        found.append(seconds)
+        walls.append(wall)
+        print(f"  run {i}: searchable after {seconds:.2f} s; the indexer process took {wall:.2f} s", flush=True)
+    engine.close()
+    print(f"  => searchable after {common.spread(found, '{:.2f}')} s; target <= {TARGET_FRESH_S:g} s: "
+          f"{common.verdict(common.median(found) <= TARGET_FRESH_S)}")
+    print(f"  => indexer wall time for one article: {common.spread(walls, '{:.2f}')} s")
+
+
+def run(args, work: Path) -> None:
+    if args.dantri_runs:
+        print(f"(a) dantri.jsonl.gz, 2,653 articles, {args.dantri_runs} runs", flush=True)
+        rates = throughput("dantri", common.corpus_path("dantri"), work / "dantri-index", args.dantri_runs)
+        print(f"  => {common.spread(rates)} articles/s\n", flush=True)
+
+    source = work / f"vietnews{args.vietnews_limit}.jsonl"
+    count = common.write_jsonl(common.iter_corpus("vietnews", args.vietnews_limit), source)
+    print(f"(b) the first {count:,} vietnews articles (synthetic dates and categories), "
+          f"{args.vietnews_runs} runs", flush=True)
+    index_dir = work / "vietnews-index"
+    rates = throughput("vietnews", source, index_dir, args.vietnews_runs)
+    print(f"  => {common.spread(rates)} articles/s; target >= {TARGET_ARTICLES_PER_S:g}: "
+          f"{common.verdict(common.median(rates) >= TARGET_ARTICLES_PER_S)}\n", flush=True)
+
+    if args.fresh_runs:
+        measure_freshness(index_dir, work, count, args.fresh_runs)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -133,8 +178,9 @@ def main() -> None:
     if args.vietnews_runs < 1:
         parser.error("--vietnews-runs must be at least 1: the freshness test needs its index")
 
-    dantri = common.corpus_path("dantri")
+    common.corpus_path("dantri")
     common.corpus_path("vietnews")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("index_throughput: terminated"))  # run the clean-up
     settings = Settings.from_env()
     common.print_header(
         "indexing throughput (vnsearch index as a subprocess, fresh index each run)",
@@ -142,41 +188,14 @@ def main() -> None:
         f"settings: workers={settings.workers}, batch_size={settings.batch_size}, "
         f"commit_every={settings.commit_every}, commit_seconds={settings.commit_seconds:g}",
     )
-    WORK.mkdir(parents=True, exist_ok=True)
     print(f"CLI start-up alone (vnsearch --version, median of 3): {cli_startup():.2f} s\n", flush=True)
-
-    if args.dantri_runs:
-        print(f"(a) dantri.jsonl.gz, 2,653 articles, {args.dantri_runs} runs", flush=True)
-        rates = throughput("dantri", dantri, WORK / "dantri-index", args.dantri_runs)
-        print(f"  => {common.spread(rates)} articles/s\n", flush=True)
-
-    limit = args.vietnews_limit
-    source = WORK / f"vietnews{limit}.jsonl"
-    count = common.write_jsonl(common.iter_corpus("vietnews", limit), source)
-    print(f"(b) the first {count:,} vietnews articles (synthetic dates and categories), "
-          f"{args.vietnews_runs} runs", flush=True)
-    index_dir = WORK / f"vietnews{limit}-index"
-    rates = throughput("vietnews", source, index_dir, args.vietnews_runs)
-    rate = common.median(rates)
-    print(f"  => {common.spread(rates)} articles/s; target >= {TARGET_ARTICLES_PER_S:g}: "
-          f"{common.verdict(rate >= TARGET_ARTICLES_PER_S)}\n", flush=True)
-    source.unlink()
-
-    if args.fresh_runs:
-        print(f"(c) one new article into the {count:,}-article index, searched every "
-              f"{POLL_SECONDS * 1000:g} ms by an engine opened before; {args.fresh_runs} runs", flush=True)
-        engine = SearchEngine(str(index_dir))
-        found, walls = [], []
-        for i in range(1, args.fresh_runs + 1):
-            seconds, wall = time_to_searchable(engine, index_dir, i)
-            found.append(seconds)
-            walls.append(wall)
-            print(f"  run {i}: searchable after {seconds:.2f} s; the indexer process took {wall:.2f} s", flush=True)
-        engine.close()
-        median_found = common.median(found)
-        print(f"  => searchable after {common.spread(found, '{:.2f}')} s; target <= {TARGET_FRESH_S:g} s: "
-              f"{common.verdict(median_found <= TARGET_FRESH_S)}")
-        print(f"  => indexer wall time for one article: {common.spread(walls, '{:.2f}')} s")
+    # A directory of its own: two runs at once (bad for timings anyway) must not share indexes.
+    common.OUT.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="throughput-", dir=common.OUT))
+    try:
+        run(args, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     common.print_footer()
 
 
