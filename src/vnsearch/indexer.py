@@ -11,14 +11,14 @@
   released at every commit, and another run slipping in between two commits would
   invalidate what this one knows is indexed); a second run waits ``lock_timeout``
   seconds and then fails with :class:`IndexBusyError`.
-- Parallel: pyvi segmentation runs in worker processes for large batches.
+- Parallel: for large batches, worker processes analyse articles (pyvi) and write
+  segments of their own, committed together (:mod:`vnsearch.segments`).
 """
 
 from __future__ import annotations
 
 import fcntl
 import logging
-import multiprocessing
 import os
 import re
 import time
@@ -29,12 +29,13 @@ from typing import Callable, Iterable, Iterator
 
 from whoosh import index as whoosh_index
 from whoosh.index import LockError
-from whoosh.writing import CLEAR, IndexingError
+from whoosh.writing import CLEAR, NO_MERGE, IndexingError
 
 from vnsearch import analysis
 from vnsearch.articles import VIETNAM_TZ, Article, Rejection, Record, read_path
 from vnsearch.config import Settings
 from vnsearch.schema import SCHEMA_VERSION, build_schema
+from vnsearch.segments import SegmentWorkers, SegmentWriter, with_segments
 
 INDEX_NAME = "vnsearch"
 RUN_LOCK_NAME = "vnsearch-indexer.lock"
@@ -157,6 +158,8 @@ class Indexer:
     def __init__(self, index_dir: str | os.PathLike, settings: Settings | None = None):
         self.settings = settings or Settings.from_env()
         self.index_dir = Path(index_dir)
+        self._current_writer = None
+        self._workers: SegmentWorkers | None = None
 
     # -- public operations ---------------------------------------------------
 
@@ -225,8 +228,12 @@ class Indexer:
                 os.remove(self.index_dir / name)
 
     def _abandon_writer(self) -> None:
-        """Cancel the open writer, if any, without hiding the error that brought us here."""
-        writer, self._current_writer = getattr(self, "_current_writer", None), None
+        """Stop the workers and cancel the open writer, if any, without hiding the error that
+        brought us here."""
+        workers, self._workers = self._workers, None
+        if workers is not None:
+            workers.terminate()
+        writer, self._current_writer = self._current_writer, None
         if writer is None or getattr(writer, "is_closed", False):
             return
         try:
@@ -243,23 +250,24 @@ class Indexer:
 
     def _writer(self, ix):
         try:
-            return ix.writer(timeout=self.settings.lock_timeout, delay=0.1)
+            return SegmentWriter(ix, timeout=self.settings.lock_timeout, delay=0.1)
         except LockError:
             raise IndexBusyError(
                 f"another indexer is writing to {self.index_dir}; waited {self.settings.lock_timeout:g} s "
                 "for it to finish (set VNSEARCH_LOCK_TIMEOUT to wait longer)"
             ) from None
 
-    def _commit(self, writer, final: bool = True):
-        """Commit; commits inside a long run add a segment without merging any (cheap), the
-        last one merges by tiers (:func:`merge_tiers`)."""
+    def _commit(self, writer, final: bool = True, segments=()):
+        """Commit, with the workers' finished ``segments``; commits inside a long run add
+        segments without merging any (cheap), the last one merges by tiers (:func:`merge_tiers`)."""
         if self._clear_at_next_commit:
-            writer.commit(mergetype=CLEAR)
-            self._clear_at_next_commit = False
+            policy = CLEAR
         elif final:
-            writer.commit(mergetype=merge_tiers)
+            policy = merge_tiers
         else:
-            writer.commit(merge=False)
+            policy = NO_MERGE
+        writer.commit(mergetype=with_segments(policy, segments))
+        self._clear_at_next_commit = False
 
     @staticmethod
     def _existing_hashes(writer) -> dict[str, str]:
@@ -271,7 +279,12 @@ class Indexer:
         return {ids[d]: hashes[d] for d in reader.all_doc_ids()}
 
     def _run(self, ix, writer, existing, records, report, on_reject, on_progress, on_warning):
-        """Stream records: skip unchanged ones, analyse the rest in batches, commit as we go."""
+        """Stream records: skip unchanged ones, index the rest in batches, commit as we go.
+
+        A batch of at least ``PARALLEL_THRESHOLD`` articles starts worker processes that
+        analyse and write segments of their own (:class:`SegmentWorkers`) for the rest of
+        the run; this process then only reads, deletes replaced versions and commits.
+        """
         indexed = {} if self._clear_at_next_commit else dict(existing)
         seen: set[str] = set()
         uncommitted: set[str] = set()
@@ -279,30 +292,45 @@ class Indexer:
         since_commit = 0
         last_commit = time.monotonic()
 
-        def commit():
+        def commit(final: bool = False):
             nonlocal writer, since_commit, last_commit
-            self._commit(writer, final=False)
+            workers = self._workers
+            self._commit(writer, final=final, segments=workers.finish() if workers else ())
             report.commits += 1
             uncommitted.clear()
             since_commit, last_commit = 0, time.monotonic()
+            if final:
+                return
             writer = self._writer(ix)
             self._current_writer = writer
+            if workers:
+                workers.resume()
 
         def flush():
             nonlocal since_commit
-            for doc in self._analyse(pending):
-                article_id = doc["id"]
-                if article_id in uncommitted:
+            if (self._workers is None and self.settings.workers > 1
+                    and len(pending) >= PARALLEL_THRESHOLD):
+                self._workers = SegmentWorkers(self.index_dir, self.settings.workers, _prepare)
+            workers = self._workers
+            for article in pending:
+                if article.id in uncommitted:
                     commit()  # Whoosh cannot replace a document it has not committed yet
-                if article_id in indexed:
-                    writer.update_document(**doc)
+                if workers:
+                    if article.id in indexed:
+                        writer.delete_by_term("id", article.id)
+                    workers.add(article)
                 else:
-                    writer.add_document(**doc)
-                indexed[article_id] = doc["content_hash"]
-                uncommitted.add(article_id)
+                    doc = _prepare(article)
+                    if article.id in indexed:
+                        writer.update_document(**doc)
+                    else:
+                        writer.add_document(**doc)
+                indexed[article.id] = content_hash(article)
+                uncommitted.add(article.id)
                 since_commit += 1
                 if (since_commit >= self.settings.commit_every
-                        or time.monotonic() - last_commit >= self.settings.commit_seconds):
+                        or time.monotonic() - last_commit >= self.settings.commit_seconds
+                        or (workers and workers.full)):
                     commit()
             pending.clear()
 
@@ -339,21 +367,13 @@ class Indexer:
         if since_commit or self._clear_at_next_commit or report.commits:
             # The run's last commit merges by tiers, even when the run's last article
             # happened to fill a commit of its own.
-            self._commit(writer)
-            report.commits += 1
+            commit(final=True)
         else:
             writer.cancel()
         self._current_writer = None
-
-    def _analyse(self, articles: list[Article]) -> Iterator[dict]:
-        workers = self.settings.workers
-        if workers <= 1 or len(articles) < PARALLEL_THRESHOLD:
-            for article in articles:
-                yield _prepare(article)
-            return
-        context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-        with context.Pool(workers) as pool:
-            yield from pool.imap(_prepare, articles, chunksize=8)
+        if self._workers:
+            self._workers.close()
+            self._workers = None
 
 
 MERGE_FACTOR = 10

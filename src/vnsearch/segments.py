@@ -1,0 +1,340 @@
+"""Whoosh segment writing for vnsearch: postings kept in memory, segments written in parallel.
+
+Whoosh is pure Python, and writing postings was two thirds of indexing time:
+
+- :class:`MemoryPostingPool` replaces Whoosh's ``PostingPool``, which pickles every
+  posting (about 800 per article) to a temporary run file and merge-sorts them back at
+  commit. Here postings are grouped by field and term as they arrive, in compact arrays,
+  and come out sorted with no pickling.
+- :class:`SegmentWriter` uses that pool, and reads each field's lengths once per
+  segment instead of once per posting.
+- :class:`SegmentWorkers` runs one such writer in each worker process: a worker both
+  analyses (pyvi) and writes its own segment, so nothing is serialised through the
+  indexer process. At a commit the workers finish their segments and the indexer
+  commits them, with its own deletions, in one table of contents (what Whoosh's
+  ``MpWriter(multisegment=True)`` does). A killed run leaves the index as of its last
+  commit: a worker's segment files are not in any table of contents until then, and
+  Whoosh deletes such files at the next commit.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import queue
+from array import array
+from typing import Callable, Iterator
+
+from whoosh import writing
+from whoosh.filedb.filestore import RamStorage
+
+# A worker tells the indexer to commit once its segment's postings take about this much memory.
+POOL_LIMIT_BYTES = 384 * 1024 * 1024
+# Articles sent to a worker at a time: fewer messages, still an even share of the work.
+CHUNK = 16
+# How often (seconds) a waiting process checks that the other side is still alive.
+POLL = 0.5
+
+
+class MemoryPostingPool:
+    """A segment's postings by field and term, in memory, yielded in Whoosh's order.
+
+    About 60 bytes a posting (two array slots and a reference to the value, whose
+    short ones are shared), against some 200 for a Python tuple per posting.
+    """
+
+    def __init__(self):
+        self._fields: dict[str, dict[bytes, tuple[array, array, list]]] = {}
+        self._unsorted: set[tuple[str, bytes]] = set()
+        self._shared: dict[bytes, bytes] = {}  # frequency values are a few distinct bytes
+        self.fieldnames: set[str] = set()
+        self.postings = 0
+        self.terms = 0
+
+    def add(self, item: tuple) -> None:
+        fieldname, btext, docnum, weight, value = item
+        terms = self._fields.get(fieldname)
+        if terms is None:
+            terms = self._fields[fieldname] = {}
+            self.fieldnames.add(fieldname)
+        postings = terms.get(btext)
+        if postings is None:
+            postings = terms[btext] = (array("i"), array("f"), [])
+            self.terms += 1
+        docnums = postings[0]
+        if docnums and docnum < docnums[-1]:
+            self._unsorted.add((fieldname, btext))  # documents merged in from other segments
+        docnums.append(docnum)
+        postings[1].append(weight)
+        if value is not None and len(value) <= 4:
+            value = self._shared.setdefault(value, value)
+        postings[2].append(value)
+        self.postings += 1
+
+    def approx_bytes(self) -> int:
+        return self.postings * 60 + self.terms * 400
+
+    def iter_postings(self) -> Iterator[tuple]:
+        """(fieldname, btext, docnum, weight, value) sorted as Whoosh's field writer needs."""
+        for fieldname in sorted(self._fields):
+            terms = self._fields[fieldname]
+            for btext in sorted(terms):
+                docnums, weights, values = terms[btext]
+                if (fieldname, btext) in self._unsorted:
+                    rows = sorted(zip(docnums, weights, values), key=lambda row: row[0])
+                else:
+                    rows = zip(docnums, weights, values)
+                for docnum, weight, value in rows:
+                    yield fieldname, btext, docnum, weight, value
+
+    def cleanup(self) -> None:
+        self._fields.clear()
+        self._unsorted.clear()
+        self.postings = self.terms = 0
+
+
+class _FieldLengths:
+    """Each field's length column read once, for the field writer's per-posting lookups."""
+
+    def __init__(self, per_document_reader, doc_count: int):
+        self._reader = per_document_reader
+        self._doc_count = doc_count
+
+    def doc_field_length_reader(self, fieldname):
+        length = self._reader.doc_field_length_reader(fieldname)
+        return [length(docnum) for docnum in range(self._doc_count)].__getitem__
+
+
+class SegmentWriter(writing.SegmentWriter):
+    """Whoosh's segment writer with postings in memory (see the module docstring).
+
+    Documents, commits, merges and deletions work exactly as in Whoosh's writer; only
+    how postings wait between ``add_document`` and the segment's files changes.
+    ``worker=True`` is a writer in a worker process: it takes no lock (the indexer
+    holds it) and never commits, it only finishes a segment (:meth:`finish_segment`).
+    """
+
+    def __init__(self, ix, worker: bool = False, **kwargs):
+        super().__init__(ix, _lk=not worker, **kwargs)
+        self.pool = MemoryPostingPool()
+        if worker:
+            # Whoosh gives every writer of an index the same temporary directory and
+            # deletes it when the writer finishes; a worker's postings never go there.
+            self._tempstorage = RamStorage()
+
+    def _flush_segment(self):
+        self.perdocwriter.close()
+        pdr = self.per_document_reader() if self.codec.length_stats else None
+        lengths = _FieldLengths(pdr, self.docnum) if pdr else None
+        self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+        self.fieldwriter.close()
+        if pdr:
+            pdr.close()
+
+    def finish_segment(self):
+        """Write this worker's segment (no table of contents) and close; None if it is empty."""
+        if not self._added:
+            self.cancel()
+            return None
+        segment = self._finalize_segment()
+        self._finish()
+        return segment
+
+
+def with_segments(mergetype, segments: list) -> Callable:
+    """A Whoosh merge policy that keeps what ``mergetype`` keeps and adds finished ``segments``."""
+
+    def policy(writer, existing):
+        return mergetype(writer, existing) + list(segments)
+
+    return policy
+
+
+class WorkerError(RuntimeError):
+    """An indexing worker process stopped without reporting why."""
+
+
+class SegmentWorkers:
+    """Worker processes that each analyse articles and write them into a segment of their own.
+
+    ``prepare(article)`` turns an article into Whoosh document fields, in the worker.
+    Articles go to whichever worker is free, :data:`CHUNK` at a time. :meth:`finish`
+    asks every worker to finish its segment and returns the segments; the workers then
+    wait, writing nothing, until :meth:`resume` (after the indexer has committed: a
+    commit deletes segment files that are in no table of contents).
+    """
+
+    def __init__(self, index_dir: str | os.PathLike, count: int, prepare: Callable,
+                 pool_limit: int | None = None):
+        context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+        self._jobs = context.Queue(maxsize=4 * count)
+        self._results = context.Queue()
+        self._resume = [context.Queue() for _ in range(count)]
+        self._chunk: list = []
+        self.full = False  # a worker asked for a commit: its postings reached pool_limit
+        self._processes = [
+            context.Process(target=_work, name=f"vnsearch-indexer-{n}", daemon=True,
+                            args=(n, str(index_dir), prepare, self._jobs, self._results,
+                                  self._resume[n], os.getpid(), pool_limit or POOL_LIMIT_BYTES))
+            for n in range(count)
+        ]
+        for process in self._processes:
+            process.start()
+
+    def add(self, article) -> None:
+        self._chunk.append(article)
+        if len(self._chunk) >= CHUNK:
+            self._send(("add", self._chunk))
+            self._chunk = []
+
+    def finish(self) -> list:
+        """Every worker's finished segment (workers with nothing to write give none)."""
+        if self._chunk:
+            self._send(("add", self._chunk))
+            self._chunk = []
+        for _ in self._processes:
+            self._send(("finish",))
+        segments, pending = [], set(range(len(self._processes)))
+        while pending:
+            kind, n, payload = self._receive()
+            if kind == "segment":
+                pending.discard(n)
+                if payload is not None:
+                    segments.append(payload)
+        self.full = False
+        return segments
+
+    def resume(self) -> None:
+        for resume in self._resume:
+            resume.put("go")
+
+    def close(self) -> None:
+        """Stop the workers after :meth:`finish` (they are waiting for :meth:`resume`)."""
+        for resume in self._resume:
+            resume.put("stop")
+        for process in self._processes:
+            process.join(timeout=30)
+        self._discard_queues()
+
+    def terminate(self) -> None:
+        """Stop the workers now, whatever they are doing; their unfinished segments are dropped."""
+        for process in self._processes:
+            if process.is_alive():
+                process.terminate()
+        for process in self._processes:
+            process.join(timeout=10)
+        self._discard_queues()
+
+    # -- internals -----------------------------------------------------------
+
+    def _discard_queues(self) -> None:
+        for q in (self._jobs, self._results, *self._resume):
+            q.cancel_join_thread()  # messages nobody will read must not block our exit
+            q.close()
+
+    def _send(self, message) -> None:
+        while True:
+            self._check_results()
+            try:
+                self._jobs.put(message, timeout=POLL)
+                return
+            except queue.Full:
+                self._check_alive()
+
+    def _check_results(self) -> None:
+        """Act on what workers reported on their own: a full pool, or an error."""
+        while True:
+            try:
+                kind, n, payload = self._results.get_nowait()
+            except queue.Empty:
+                return
+            self._handle(kind, n, payload)
+
+    def _receive(self) -> tuple:
+        while True:
+            try:
+                kind, n, payload = self._results.get(timeout=POLL)
+            except queue.Empty:
+                self._check_alive()
+                continue
+            if self._handle(kind, n, payload):
+                return kind, n, payload
+
+    def _handle(self, kind, n, payload) -> bool:
+        """True for a reply to :meth:`finish`; raises a worker's error."""
+        if kind == "error":
+            raise payload
+        if kind == "full":
+            self.full = True
+            return False
+        return True
+
+    def _check_alive(self) -> None:
+        for process in self._processes:
+            if not process.is_alive():
+                raise WorkerError(f"indexing worker {process.name} stopped (exit code {process.exitcode}); "
+                                  "nothing after the last commit was written")
+
+
+def _work(n, index_dir, prepare, jobs, results, resume, parent, pool_limit) -> None:
+    """A worker's loop: add chunks of articles to its own segment; finish it when asked."""
+    from vnsearch.indexer import open_index  # the parent imported it: free under fork
+
+    ix = open_index(index_dir)
+    writer = None
+    error = None
+    asked_for_commit = False
+    while True:
+        try:
+            message = jobs.get(timeout=POLL)
+        except queue.Empty:
+            if os.getppid() != parent:
+                return  # the indexer died: nothing will commit what we write
+            continue
+        if message[0] == "add":
+            if error is not None:
+                continue  # already reported; the indexer is stopping the run
+            try:
+                if writer is None:
+                    writer = SegmentWriter(ix, worker=True)
+                for article in message[1]:
+                    writer.add_document(**prepare(article))
+            except Exception as exc:  # reported to the indexer, which stops the run and raises it
+                error = exc
+                _report(results, ("error", n, exc))
+                continue
+            if not asked_for_commit and writer.pool.approx_bytes() >= pool_limit:
+                asked_for_commit = True
+                results.put(("full", n, None))
+        elif message[0] == "finish":
+            if error is not None:
+                continue
+            try:
+                segment = writer.finish_segment() if writer is not None else None
+            except Exception as exc:
+                _report(results, ("error", n, exc))
+                return
+            writer, asked_for_commit = None, False
+            results.put(("segment", n, segment))
+            if _wait_for_resume(resume, parent) == "stop":
+                return
+
+
+def _wait_for_resume(resume, parent) -> str:
+    while True:
+        try:
+            return resume.get(timeout=POLL)
+        except queue.Empty:
+            if os.getppid() != parent:
+                return "stop"
+
+
+def _report(results, message) -> None:
+    """Send an error; one that cannot be pickled goes as a RuntimeError with its text."""
+    kind, n, exc = message
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        exc = RuntimeError(f"{type(exc).__name__}: {exc}")
+    results.put((kind, n, exc))

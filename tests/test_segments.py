@@ -1,0 +1,133 @@
+"""Segment writing: in-memory postings write what Whoosh's own writer writes; worker processes
+that write segments of their own index exactly what one process does."""
+
+import errno
+import os
+
+import pytest
+from whoosh import writing
+
+from robustness_support import EVERY_ARTICLE, assert_each_once, corpus_id, stored_ids, write_corpus
+from vnsearch import indexer, segments
+from vnsearch.config import Settings
+from vnsearch.indexer import Indexer, document_fields, open_index, read_records
+from vnsearch.search import SearchEngine
+
+
+def all_postings(index_dir) -> dict:
+    """Every posting of every indexed field: {(field, term): [(docnum, weight, value), ...]}, and lengths."""
+    ix = open_index(index_dir)
+    with ix.reader() as reader:
+        postings = {}
+        for fieldname, btext in reader.all_terms():
+            matcher = reader.postings(fieldname, btext)
+            rows = []
+            while matcher.is_active():
+                rows.append((matcher.id(), matcher.weight(), matcher.value()))
+                matcher.next()
+            postings[fieldname, btext] = rows
+        lengths = {name: [reader.doc_field_length(d, name) for d in range(reader.doc_count_all())]
+                   for name in ix.schema.scorable_names()}
+        return postings, lengths
+
+
+def write_with(writer_class, index_dir, articles, commits: int = 1, optimize: bool = False):
+    ix = open_index(index_dir, create=True)
+    share = -(-len(articles) // commits)
+    for start in range(0, len(articles), share):
+        writer = writer_class(ix)
+        for article in articles[start:start + share]:
+            writer.add_document(**document_fields(article))
+        writer.commit(merge=False)
+    if optimize:
+        writer_class(ix).commit(optimize=True)
+
+
+@pytest.fixture(scope="module")
+def sample_articles():
+    from vnsearch import sample_articles_path
+    return [r for r in read_records([sample_articles_path()])]
+
+
+def test_memory_pool_writes_exactly_the_postings_whoosh_writes(tmp_path, sample_articles):
+    write_with(writing.SegmentWriter, tmp_path / "whoosh", sample_articles)
+    write_with(segments.SegmentWriter, tmp_path / "ours", sample_articles)
+    theirs, ours = all_postings(tmp_path / "whoosh"), all_postings(tmp_path / "ours")
+    assert ("title_fold", "cong_thuong".encode()) in ours[0]  # real Vietnamese compounds were written
+    assert ours == theirs
+
+
+def test_merged_segments_keep_their_postings_in_document_order(tmp_path, sample_articles):
+    # An optimize merges three segments: postings arrive from each in turn, renumbered.
+    write_with(writing.SegmentWriter, tmp_path / "whoosh", sample_articles, commits=3, optimize=True)
+    write_with(segments.SegmentWriter, tmp_path / "ours", sample_articles, commits=3, optimize=True)
+    assert len(open_index(tmp_path / "ours").reader().leaf_readers()) == 1
+    assert all_postings(tmp_path / "ours") == all_postings(tmp_path / "whoosh")
+
+
+def test_memory_pool_yields_terms_and_documents_in_order():
+    pool = segments.MemoryPostingPool()
+    for item in [("b", b"x", 0, 1.0, b"\x01"), ("a", "thương".encode(), 3, 2.0, b"\x02"),
+                 ("a", "công".encode(), 1, 1.0, b"\x01"), ("a", "thương".encode(), 0, 1.0, b"\x01")]:
+        pool.add(item)
+    assert [(f, t.decode(), d) for f, t, d, _, _ in pool.iter_postings()] == [
+        ("a", "công", 1), ("a", "thương", 0), ("a", "thương", 3), ("b", "x", 0)]
+
+
+PARALLEL = Settings(workers=2, batch_size=indexer.PARALLEL_THRESHOLD, commit_every=150, commit_seconds=600)
+
+
+def test_worker_processes_index_what_one_process_indexes(tmp_path):
+    corpus = write_corpus(tmp_path / "articles.jsonl", count=400)
+    alone = Indexer(tmp_path / "one", Settings(workers=1, commit_every=150)).index(read_records([corpus]))
+    together = Indexer(tmp_path / "two", PARALLEL).index(read_records([corpus]))
+    assert alone.summary() == together.summary() == "400 added, 0 updated, 0 unchanged, 0 deleted, 0 rejected"
+    # Each commit holds one segment per worker (the last commit merges the small ones).
+    assert together.commits == alone.commits == 3
+    assert_each_once(tmp_path / "two", range(400))
+    one, two = SearchEngine(str(tmp_path / "one")), SearchEngine(str(tmp_path / "two"))
+    for query in [EVERY_ARTICLE, "Hoà Bình", "thoi su", "\"khanh hoa\"", "Thanh Hoá -Hà"]:
+        a, b = one.search(query=query), two.search(query=query)
+        assert a.total == b.total > 0, query
+        assert sorted(h.id for h in a.hits) == sorted(h.id for h in b.hits), query
+
+
+def test_worker_processes_replace_changed_articles_once(tmp_path):
+    index_dir = tmp_path / "ix"
+    Indexer(index_dir, PARALLEL).index(read_records([write_corpus(tmp_path / "a.jsonl", count=300)]))
+    changed = write_corpus(tmp_path / "b.jsonl", count=300, start=200)  # 100 known ids, 200 new
+    lines = changed.read_text(encoding="utf-8").splitlines()
+    changed.write_text("\n".join(line.replace("sự kiện", "sự kiện mới", 1) if i < 100 else line
+                                 for i, line in enumerate(lines)) + "\n", encoding="utf-8")
+    report = Indexer(index_dir, PARALLEL).index(read_records([changed]))
+    assert (report.added, report.updated, report.unchanged) == (200, 100, 0)
+    assert_each_once(index_dir, range(500))
+    assert SearchEngine(str(index_dir)).search(query="\"su kien moi\"").total == 100
+
+
+def test_pool_at_its_memory_limit_makes_the_indexer_commit(tmp_path, monkeypatch):
+    monkeypatch.setattr(segments, "POOL_LIMIT_BYTES", 1)  # every worker is full after its first articles
+    settings = Settings(workers=2, batch_size=indexer.PARALLEL_THRESHOLD, commit_every=10_000, commit_seconds=600)
+    report = Indexer(tmp_path / "ix", settings).index(read_records([write_corpus(tmp_path / "a.jsonl", count=400)]))
+    assert report.commits > 2
+    assert_each_once(tmp_path / "ix", range(400))
+
+
+def test_a_failing_worker_stops_the_run_and_the_index_keeps_its_last_commit(tmp_path, monkeypatch):
+    parent = os.getpid()
+    fail_on = corpus_id(250)
+
+    def failing(article):
+        if os.getpid() != parent and article.id == fail_on:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return document_fields(article)
+
+    monkeypatch.setattr(indexer, "_prepare", failing)  # inherited by the forked workers
+    with pytest.raises(OSError) as raised:
+        Indexer(tmp_path / "ix", PARALLEL).index(read_records([write_corpus(tmp_path / "a.jsonl", count=400)]))
+    assert raised.value.errno == errno.ENOSPC
+    assert sorted(stored_ids(tmp_path / "ix")) == sorted(corpus_id(n) for n in range(150))
+    monkeypatch.undo()  # the rerun also shows that the write locks were released
+    rerun = Indexer(tmp_path / "ix", PARALLEL).index(read_records([tmp_path / "a.jsonl"]))
+    assert (rerun.added, rerun.unchanged) == (250, 150)
+    assert_each_once(tmp_path / "ix", range(400))
