@@ -1,14 +1,18 @@
 """Indexing throughput, and how soon a newly indexed article can be found.
 
-Every figure times ``vnsearch index`` as a subprocess into a fresh index: the whole
-pipeline (process start, reading JSON, pyvi in worker processes, Whoosh, commits).
+(a)-(c) time ``vnsearch index`` as a subprocess into a fresh index: the whole pipeline
+(process start, reading JSON, pyvi in worker processes, Whoosh, commits). CPU seconds
+(the indexer and its workers) are shown beside wall time: other load on the machine
+slows the wall clock, hardly the CPU time.
 
 (a) all of dantri.jsonl.gz;
 (b) the first 20,000 vietnews articles, first written with synthetic dates and
     categories to a JSON Lines file under bench/out/ (not timed);
 (c) freshness: a long-lived ``SearchEngine`` is open on the index of (b); from the start
     of ``vnsearch index one-new-article.jsonl`` it searches every 20 ms for a word only
-    that article holds, until it is found. The subprocess's own wall time is shown too.
+    that article holds, until it is found. The subprocess's own wall time is shown too;
+(d) where the time goes: one in-process run over 2,000 of those articles in one process,
+    with timers around reading, analysis, pyvi, Whoosh writes and the commit.
 
     python bench/index_throughput.py [--dantri-runs 3] [--vietnews-limit 20000] [--vietnews-runs 3] [--fresh-runs 5]
 """
@@ -16,6 +20,7 @@ pipeline (process start, reading JSON, pyvi in worker processes, Whoosh, commits
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
 import resource
 import shutil
@@ -148,6 +153,81 @@ def measure_freshness(index_dir: Path, work: Path, count: int, runs: int) -> Non
     print(f"  => indexer wall time for one article: {common.spread(walls, '{:.2f}')} s")
 
 
+class PartTimer:
+    """Wall time spent inside some functions, measured by wrapping them (for one in-process run)."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+        self._undo: list = []
+
+    def wrap(self, owner, name: str, label: str, generator: bool = False) -> None:
+        original = getattr(owner, name)
+        self.seconds[label] = 0.0
+
+        def timed(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.seconds[label] += time.perf_counter() - t0
+
+        def timed_generator(*args, **kwargs):
+            items = original(*args, **kwargs)
+            while True:
+                t0 = time.perf_counter()
+                try:
+                    item = next(items)
+                except StopIteration:
+                    return
+                finally:
+                    self.seconds[label] += time.perf_counter() - t0
+                yield item
+
+        setattr(owner, name, timed_generator if generator else timed)
+        self._undo.append((owner, name, original))
+
+    def restore(self) -> None:
+        for owner, name, original in reversed(self._undo):
+            setattr(owner, name, original)
+
+
+def profile_pipeline(source: Path, work: Path, limit: int) -> None:
+    """Time the parts of one in-process run over ``limit`` articles in one process (no workers).
+
+    With workers, analysis runs beside the main process, which alone reads, hashes and
+    writes; the main process's share per article bounds what workers can give.
+    """
+    from whoosh.writing import SegmentWriter
+
+    from vnsearch import indexer, segmenter
+
+    lines = source.read_text(encoding="utf-8").splitlines(keepends=True)[:limit]
+    sample = work / "profile.jsonl"
+    sample.write_text("".join(lines), encoding="utf-8")
+    timer = PartTimer()
+    timer.wrap(indexer, "read_path", "reading JSON, validating", generator=True)
+    timer.wrap(indexer, "_prepare", "analysis (normalize, pyvi, fold)")
+    timer.wrap(segmenter, "segment", "  of which pyvi segmentation")
+    timer.wrap(SegmentWriter, "add_document", "Whoosh add_document")
+    timer.wrap(indexer.Indexer, "_commit", "Whoosh commit (writes the segment)")
+    settings = dataclasses.replace(Settings.from_env(), workers=1)
+    started = time.perf_counter()
+    try:
+        report = indexer.Indexer(work / "profile-index", settings=settings).index(indexer.read_records([sample]))
+    finally:
+        timer.restore()
+    seconds = time.perf_counter() - started
+    print(f"(d) where the time goes: {report.added:,} vietnews articles indexed in this process with "
+          f"workers=1, {seconds:.1f} s ({report.added / seconds:.0f} articles/s on one core):")
+    for label, total in timer.seconds.items():
+        print(f"  {label:36} {total:6.1f} s {total / seconds:6.0%} {total / report.added * 1000:6.2f} ms/article")
+    rest = seconds - sum(v for k, v in timer.seconds.items() if not k.startswith(" "))
+    print(f"  {'the rest':36} {rest:6.1f} s {rest / seconds:6.0%} {rest / report.added * 1000:6.2f} ms/article")
+    serial = seconds - timer.seconds["analysis (normalize, pyvi, fold)"]
+    print(f"  => without analysis the main process needs {serial / report.added * 1000:.2f} ms/article: "
+          f"at most {report.added / serial:.0f} articles/s however many workers analyse")
+
+
 def run(args, work: Path) -> None:
     if args.dantri_runs:
         print(f"(a) dantri.jsonl.gz, 2,653 articles, {args.dantri_runs} runs", flush=True)
@@ -166,6 +246,10 @@ def run(args, work: Path) -> None:
     if args.fresh_runs:
         measure_freshness(index_dir, work, count, args.fresh_runs)
 
+    if args.profile:
+        print()
+        profile_pipeline(source, work, args.profile)
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
@@ -174,6 +258,8 @@ def main() -> None:
     parser.add_argument("--vietnews-limit", type=int, default=20_000, help="vietnews articles (default 20000)")
     parser.add_argument("--vietnews-runs", type=int, default=3, help="runs over vietnews (default 3; at least 1)")
     parser.add_argument("--fresh-runs", type=int, default=5, help="new-article runs (default 5; 0 skips)")
+    parser.add_argument("--profile", type=int, default=2000, metavar="N",
+                        help="then time the parts of one in-process run over N vietnews articles (default 2000; 0 skips)")
     args = parser.parse_args()
     if args.vietnews_runs < 1:
         parser.error("--vietnews-runs must be at least 1: the freshness test needs its index")

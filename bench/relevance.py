@@ -13,9 +13,10 @@ and the known item is the article itself:
 5. ``rare words``: the title's 2-3 syllables of lowest document frequency over dantri;
 6. ``rare words, no diacritics``: the same folded.
 
-Systems: vnsearch (the library's index of dantri); B1, Whoosh's ``StandardAnalyzer``;
-B2, Whoosh with NFC, lowercase and diacritics folded (đ -> d), the query folded the same
-way. Both baselines index title and body as TEXT and parse with a ``MultifieldParser``
+Systems: vnsearch (the library's index of dantri); B1, Whoosh's ``StandardAnalyzer``
+(which also drops English stopwords and one-letter tokens); B2, Whoosh with NFC,
+lowercase and diacritics folded (đ -> d), nothing dropped ("the", "can", "on" fold from
+thế, cần, ổn), the query folded the same way. Both baselines index title and body as TEXT and parse with a ``MultifieldParser``
 over title^2 and body, shown with both the default AND group and an OrGroup, so each
 baseline is judged at its better setting.
 
@@ -31,6 +32,8 @@ import re
 import shutil
 import time
 import unicodedata
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from whoosh import fields
 from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StandardAnalyzer
@@ -189,31 +192,25 @@ class FoldFilter(Filter):
             yield t
 
 
+def whoosh_index(analyzer, records):
+    """A RAM index of title and body (summary first when there is one) through ``analyzer``."""
+    schema = fields.Schema(id=fields.ID(stored=True), title=fields.TEXT(analyzer=analyzer),
+                           body=fields.TEXT(analyzer=analyzer))
+    ix = RamStorage().create_index(schema)
+    with ix.writer() as writer:
+        for r in records:
+            writer.add_document(id=r["id"], title=r["title"], body=f"{r.get('summary', '')}\n{r['body']}")
+    return ix
+
+
 class WhooshBaseline:
-    """A plain Whoosh index of title and body; BM25F; title^2 and body through MultifieldParser."""
+    """Whoosh's BM25F over title^2 and body, through a MultifieldParser (AND or OR group)."""
 
-    def __init__(self, analyzer, records, or_group: bool, fold_query: bool):
-        schema = fields.Schema(id=fields.ID(stored=True), title=fields.TEXT(analyzer=analyzer),
-                               body=fields.TEXT(analyzer=analyzer))
-        self.ix = RamStorage().create_index(schema)
-        with self.ix.writer() as writer:
-            for r in records:
-                writer.add_document(id=r["id"], title=r["title"],
-                                    body=f"{r.get('summary', '')}\n{r['body']}")
-        self.searcher = self.ix.searcher()
+    def __init__(self, ix, or_group: bool, fold_query: bool):
+        self.searcher = ix.searcher()
         self.fold_query = fold_query
-        self.or_group = or_group
         kwargs = {"group": OrGroup} if or_group else {}
-        self.parser = MultifieldParser(["title", "body"], schema, fieldboosts={"title": 2.0}, **kwargs)
-
-    def with_group(self, or_group: bool) -> "WhooshBaseline":
-        """The same index searched with the other grouping."""
-        other = object.__new__(WhooshBaseline)
-        other.__dict__.update(self.__dict__)
-        other.or_group = or_group
-        kwargs = {"group": OrGroup} if or_group else {}
-        other.parser = MultifieldParser(["title", "body"], self.ix.schema, fieldboosts={"title": 2.0}, **kwargs)
-        return other
+        self.parser = MultifieldParser(["title", "body"], ix.schema, fieldboosts={"title": 2.0}, **kwargs)
 
     def top10(self, query: str) -> tuple[list[str], int]:
         text = strip_diacritics(query) if self.fold_query else query
@@ -225,9 +222,9 @@ class VnsearchSystem:
     def __init__(self, engine: SearchEngine):
         self.engine = engine
 
-    def top10(self, query: str) -> tuple[list[str], int, list]:
+    def top10(self, query: str) -> tuple[list[str], int]:
         result = self.engine.search(SearchRequest(query=query, per_page=10))
-        return [h.id for h in result.hits], result.total, result.hits
+        return [h.id for h in result.hits], result.total
 
 
 # -- evaluation ---------------------------------------------------------------
@@ -257,6 +254,107 @@ def ambiguous(query: str, titles: dict[bool, list[list[str]]], in_order: bool) -
     return sum(title_holds(t, wanted, in_order) for t in titles[accented]) > 1
 
 
+class Failure(NamedTuple):
+    """A query whose known item vnsearch did not rank first."""
+
+    query: str
+    expected: str  # the known item's title
+    rank: int | None  # None: not in the top 10
+    first: str  # the title ranked first
+    matches: int
+    ambiguous: bool
+
+
+@dataclass
+class Evaluation:
+    """Reciprocal ranks per system and query type, and what vnsearch got wrong."""
+
+    rr: dict[str, list[list[float]]]
+    unambiguous_rr: list[list[float]]  # vnsearch, queries only one title holds
+    ambiguous: list[int]
+    failures: list[list[Failure]]
+
+
+def build_systems(records: list[dict], path, reuse_index: bool) -> dict:
+    index_dir = common.OUT / "relevance" / "vnsearch-dantri"
+    if not reuse_index or not index_dir.exists():
+        shutil.rmtree(index_dir, ignore_errors=True)
+        t0 = time.perf_counter()
+        report = Indexer(index_dir).index(read_records([path]), rebuild=True)
+        print(f"vnsearch index of dantri: {report.summary()} in {time.perf_counter() - t0:.0f} s")
+    t0 = time.perf_counter()
+    b1 = whoosh_index(StandardAnalyzer(), records)
+    b2 = whoosh_index(NFCTokenizer() | LowercaseFilter() | FoldFilter(), records)
+    print(f"Whoosh baselines indexed in {time.perf_counter() - t0:.0f} s\n")
+    return {
+        "vnsearch": VnsearchSystem(SearchEngine(str(index_dir))),
+        "B1 AND": WhooshBaseline(b1, or_group=False, fold_query=False),
+        "B1 OR": WhooshBaseline(b1, or_group=True, fold_query=False),
+        "B2 AND": WhooshBaseline(b2, or_group=False, fold_query=True),
+        "B2 OR": WhooshBaseline(b2, or_group=True, fold_query=True),
+    }
+
+
+def evaluate(cases: list[dict], systems: dict, records: list[dict]) -> Evaluation:
+    types = range(len(QUERY_TYPES))
+    result = Evaluation({name: [[] for _ in types] for name in systems}, [[] for _ in types],
+                        [0 for _ in types], [[] for _ in types])
+    titles = {r["id"]: r["title"] for r in records}
+    title_syllables = {accented: [_syllables(r["title"], accented) for r in records]
+                       for accented in (True, False)}
+    for case in cases:
+        for t, query in enumerate(case["queries"]):
+            if not query:
+                continue
+            unclear = ambiguous(query, title_syllables, in_order=t < 4)
+            result.ambiguous[t] += unclear
+            for name, system in systems.items():
+                ids, total = system.top10(query)
+                rr = reciprocal_rank(ids, case["id"])
+                result.rr[name][t].append(rr)
+                if name != "vnsearch":
+                    continue
+                if not unclear:
+                    result.unambiguous_rr[t].append(rr)
+                if rr < 1.0:
+                    result.failures[t].append(Failure(query, case["title"], ids.index(case["id"]) + 1 if rr else None,
+                                                      titles.get(ids[0], "") if ids else "", total, unclear))
+    return result
+
+
+def print_table(result: Evaluation) -> None:
+    names = list(result.rr)
+    print("MRR@10. ambig.: queries that more than one dantri title holds (in order, for fragments;\n"
+          "accents compared when the query has them); vns unamb.: vnsearch's MRR@10 over the others")
+    print(f"{'query type':32} {'n':>4} {'ambig.':>6} " + " ".join(f"{n:>9}" for n in names)
+          + f" {'vns unamb.':>10}   target")
+    for t, label in enumerate(QUERY_TYPES):
+        n = len(result.rr["vnsearch"][t])
+        mrr = {name: sum(result.rr[name][t]) / max(1, n) for name in names}
+        best_baseline = max(v for k, v in mrr.items() if k != "vnsearch")
+        ok = mrr["vnsearch"] >= TARGETS[t] and mrr["vnsearch"] > best_baseline
+        clear = result.unambiguous_rr[t]
+        print(f"{label:32} {n:4d} {result.ambiguous[t]:6d} " + " ".join(f"{mrr[name]:9.3f}" for name in names)
+              + f" {sum(clear) / max(1, len(clear)):10.3f}"
+              + f"   >= {TARGETS[t]:.2f} and above baselines: {common.verdict(ok)}")
+
+
+def print_failures(result: Evaluation, examples: int) -> None:
+    print(f"\nvnsearch failures (known item not first), up to {examples} per type, "
+          "those missing from the top 10 first, then the unambiguous ones:")
+    for label, failures in zip(QUERY_TYPES, result.failures):
+        missing = sum(f.rank is None for f in failures)
+        unclear = sum(f.ambiguous for f in failures)
+        print(f"\n[{label}] {len(failures)} not first ({unclear} of them ambiguous), {missing} not in the top 10")
+        shown = sorted(failures, key=lambda f: (f.rank is not None, f.ambiguous, f.rank or 0))
+        for f in shown[:examples]:
+            where = f"rank {f.rank}" if f.rank else "not in top 10"
+            print(f"  query:    {f.query!r}  ({f.matches} matches, expected at {where}"
+                  f"{'; ambiguous: other titles hold it too' if f.ambiguous else ''})")
+            print(f"  expected: {f.expected[:150]}")
+            print(f"  first:    {f.first[:150]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -271,82 +369,16 @@ def main() -> None:
     common.print_header("known-item relevance on dantri (MRR@10)")
     records = list(common.iter_corpus("dantri"))
     cases = build_queries(records, args.sample, args.seed)
-
-    index_dir = common.OUT / "relevance" / "vnsearch-dantri"
-    if not args.reuse_index or not index_dir.exists():
-        shutil.rmtree(index_dir, ignore_errors=True)
-        t0 = time.perf_counter()
-        report = Indexer(index_dir).index(read_records([path]), rebuild=True)
-        print(f"vnsearch index of dantri: {report.summary()} in {time.perf_counter() - t0:.0f} s")
-    t0 = time.perf_counter()
-    b1 = WhooshBaseline(StandardAnalyzer(), records, or_group=False, fold_query=False)
-    b2 = WhooshBaseline(NFCTokenizer() | LowercaseFilter() | FoldFilter(), records, or_group=False, fold_query=True)
-    print(f"Whoosh baselines indexed in {time.perf_counter() - t0:.0f} s\n")
-    systems = {
-        "vnsearch": VnsearchSystem(SearchEngine(str(index_dir))),
-        "B1 AND": b1, "B1 OR": b1.with_group(True),
-        "B2 AND": b2, "B2 OR": b2.with_group(True),
-    }
-
-    scores = {name: [[] for _ in QUERY_TYPES] for name in systems}
-    failures: list[list[tuple]] = [[] for _ in QUERY_TYPES]
-    ambiguous_count = [0 for _ in QUERY_TYPES]
-    clear_scores: list[list] = [[] for _ in QUERY_TYPES]  # vnsearch's RR on unambiguous queries
-    titles = {r["id"]: r["title"] for r in records}
-    title_syllables = {accented: [_syllables(r["title"], accented) for r in records]
-                       for accented in (True, False)}
-    for case in cases:
-        for t, query in enumerate(case["queries"]):
-            if not query:
-                continue
-            unclear = ambiguous(query, title_syllables, in_order=t < 4)
-            ambiguous_count[t] += unclear
-            clear_scores[t].append(None if unclear else 0.0)
-            for name, system in systems.items():
-                ids, total, *_ = system.top10(query)
-                rr = reciprocal_rank(ids, case["id"])
-                scores[name][t].append(rr)
-                if name == "vnsearch" and not unclear:
-                    clear_scores[t][-1] = rr
-                if name == "vnsearch" and rr < 1.0:
-                    failures[t].append((query, case["title"], ids.index(case["id"]) + 1 if rr else None,
-                                        titles.get(ids[0], "") if ids else "", total, unclear))
+    systems = build_systems(records, path, args.reuse_index)
+    result = evaluate(cases, systems, records)
 
     fragments = [c["queries"][0] for c in cases if c["queries"][0]]
     flipped = sum(flip_text(f) != unicodedata.normalize("NFC", f) for f in fragments)
     print(f"{len(cases)} sampled articles (seed {args.seed}) of {len(records):,}; "
           f"other-placement queries that differ from the fragment: {flipped}/{len(fragments)} "
           f"({flipped / max(1, len(fragments)):.0%}; the rest repeat the fragment unchanged)\n")
-    names = list(systems)
-    print("MRR@10. ambig.: queries that more than one dantri title holds (in order, for fragments;\n"
-          "accents compared when the query has them);\n"
-          "vns unamb.: vnsearch's MRR@10 over the other queries")
-    print(f"{'query type':32} {'n':>4} {'ambig.':>6} " + " ".join(f"{n:>9}" for n in names)
-          + f" {'vns unamb.':>10}   target")
-    for t, label in enumerate(QUERY_TYPES):
-        n = len(scores["vnsearch"][t])
-        mrr = {name: sum(scores[name][t]) / max(1, n) for name in names}
-        best_baseline = max(v for k, v in mrr.items() if k != "vnsearch")
-        ok = mrr["vnsearch"] >= TARGETS[t] and mrr["vnsearch"] > best_baseline
-        clear = [x for x in clear_scores[t] if x is not None]
-        print(f"{label:32} {n:4d} {ambiguous_count[t]:6d} " + " ".join(f"{mrr[name]:9.3f}" for name in names)
-              + f" {sum(clear) / max(1, len(clear)):10.3f}"
-              + f"   >= {TARGETS[t]:.2f} and above baselines: {common.verdict(ok)}")
-
-    print(f"\nvnsearch failures (known item not first), up to {args.examples} per type, "
-          "those missing from the top 10 first, then the unambiguous ones:")
-    for t, label in enumerate(QUERY_TYPES):
-        missing = sum(1 for f in failures[t] if f[2] is None)
-        unclear = sum(1 for f in failures[t] if f[5])
-        print(f"\n[{label}] {len(failures[t])} not first ({unclear} of them ambiguous), "
-              f"{missing} not in the top 10")
-        shown = sorted(failures[t], key=lambda f: (f[2] is not None, f[5], f[2] or 0))
-        for query, title, rank, first, total, vague in shown[: args.examples]:
-            where = f"rank {rank}" if rank else "not in top 10"
-            print(f"  query:    {query!r}  ({total} matches, expected at {where}"
-                  f"{'; ambiguous: other titles hold it too' if vague else ''})")
-            print(f"  expected: {title[:150]}")
-            print(f"  first:    {first[:150]}")
+    print_table(result)
+    print_failures(result, args.examples)
     common.print_footer()
 
 
