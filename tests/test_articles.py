@@ -133,3 +133,29 @@ def test_directory_is_read_recursively_and_other_files_ignored(tmp_path, write_j
 def test_missing_path_is_reported(tmp_path):
     [r] = records(tmp_path / "nope.jsonl")
     assert isinstance(r, Rejection) and "no such file" in r.reason
+
+
+def test_json_lines_are_streamed_not_read_whole(tmp_path):
+    """An archive is read a line at a time: memory stays far below the file's size."""
+    import tracemalloc
+
+    body = "Người dân Hà Nội đón tin vui về giá xăng giảm. " * 60  # about 3 KB of Vietnamese
+    path = tmp_path / "archive.jsonl"
+    with path.open("w", encoding="utf-8") as f:
+        for n in range(3000):
+            f.write(json.dumps(article(f"a{n}", body=body), ensure_ascii=False) + "\n")
+    size = path.stat().st_size
+    tracemalloc.start()
+    try:
+        count = sum(isinstance(r, Article) for r in read_path(path))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == 3000
+    assert size > 9_000_000 and peak < size / 10, (size, peak)
+
+
+def test_a_json_array_after_blank_lines_is_read_whole(tmp_path):
+    path = tmp_path / "export.json"
+    path.write_text("\n\n" + json.dumps([article("a"), article("b")], ensure_ascii=False, indent=1), encoding="utf-8")
+    assert [r.id for r in records(path)] == ["a", "b"]

@@ -226,31 +226,43 @@ def _supported(path: Path) -> bool:
     return path.name.lower().endswith(SUPPORTED_SUFFIXES)
 
 
+_READ_ERRORS = (OSError, EOFError, zlib.error)  # gzip.BadGzipFile is an OSError
+_WIDE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+              (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def _unreadable(path: Path, exc: BaseException) -> Rejection:
+    reason = (exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)) or type(exc).__name__
+    return Rejection(str(path), None, f"cannot read file: {reason}")
+
+
 def _read_file(path: Path) -> Iterator[Record]:
-    try:
-        raw = _read_bytes(path)
-    except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
-        reason = (exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)) or type(exc).__name__
-        yield Rejection(str(path), None, f"cannot read file: {reason}")
-        return
-    name = path.name.lower()
-    if name.endswith(".txt"):
+    if path.name.lower().endswith(".txt"):
+        try:
+            raw = path.read_bytes()  # one page: small
+        except _READ_ERRORS as exc:
+            yield _unreadable(path, exc)
+            return
         yield from _read_page(path, raw)
     else:
-        yield from _read_json(path, raw)
+        yield from _read_json(path)
 
 
-def _read_bytes(path: Path) -> bytes:
-    if path.name.lower().endswith(".gz"):
-        with gzip.open(path, "rb") as f:
-            return f.read()
-    return path.read_bytes()
+def _open(path: Path):
+    return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")
+
+
+def _check_gzip(path: Path) -> None:
+    """Read a gzip file through once, keeping nothing: a truncated or corrupt one raises
+    before any of its records is indexed, rather than after some were."""
+    with gzip.open(path, "rb") as f:
+        while f.read(1 << 20):
+            pass
 
 
 def _decode_whole(path: Path, raw: bytes) -> tuple[str | None, str | None]:
-    """Text of a file with a UTF-16/UTF-32 or UTF-8 BOM; (None, None) when there is none."""
-    for bom, encoding in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-                          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+    """Text of a file with a UTF-16/UTF-32 BOM; (None, None) when there is none."""
+    for bom, encoding in _WIDE_BOMS:
         if raw.startswith(bom):
             try:
                 return raw.decode(encoding), None
@@ -259,23 +271,47 @@ def _decode_whole(path: Path, raw: bytes) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _read_json(path: Path, raw: bytes) -> Iterator[Record]:
-    text, error = _decode_whole(path, raw)
-    if error:
-        yield Rejection(str(path), None, error)
+def _read_json(path: Path) -> Iterator[Record]:
+    """JSON Lines, streamed a line at a time (an archive of 100,000 articles is not held in
+    memory), or a JSON array, which is read whole."""
+    try:
+        if path.name.lower().endswith(".gz"):
+            _check_gzip(path)
+        stream = _open(path)
+    except _READ_ERRORS as exc:
+        yield _unreadable(path, exc)
         return
-    if text is not None:
-        lines = text.split("\n")
-    else:
-        lines = raw.removeprefix(codecs.BOM_UTF8).split(b"\n")
-    first = next((ln for ln in lines if ln.strip()), None)
-    if first is None:
-        yield Rejection(str(path), None, "file is empty: no articles")
-        return
-    if (first.lstrip()[:1] in ("[", b"[")):
-        yield from _read_json_array(path, text if text is not None else raw.removeprefix(codecs.BOM_UTF8))
-        return
+    with stream:
+        try:
+            head = stream.peek(4)[:4]
+            if any(head.startswith(bom) for bom, _ in _WIDE_BOMS):  # UTF-16 or UTF-32: rare, read whole
+                text, error = _decode_whole(path, stream.read())
+                if error:
+                    yield Rejection(str(path), None, error)
+                    return
+                yield from _read_json_lines(path, text.split("\n"), stream)
+            else:
+                yield from _read_json_lines(path, stream, stream)
+        except _READ_ERRORS as exc:
+            yield _unreadable(path, exc)
+
+
+def _read_json_lines(path: Path, lines, stream) -> Iterator[Record]:
+    """Records of ``lines`` (bytes from ``stream``, or decoded text); a file whose first
+    non-blank line opens a JSON array is read as one."""
+    content = False
     for number, line in enumerate(lines, start=1):
+        if isinstance(line, bytes):
+            line = line.removesuffix(b"\n")  # as split("\n") would leave it: error columns stay right
+            if number == 1:
+                line = line.removeprefix(codecs.BOM_UTF8)
+        if not line.strip():
+            continue
+        if not content and line.lstrip()[:1] in ("[", b"["):
+            data = line + b"\n" + stream.read() if lines is stream else "\n".join(lines[number - 1:])
+            yield from _read_json_array(path, data)
+            return
+        content = True
         if isinstance(line, bytes):
             try:
                 line = line.decode("utf-8")
@@ -284,8 +320,6 @@ def _read_json(path: Path, raw: bytes) -> Iterator[Record]:
                                 f"invalid UTF-8 ({exc.reason} at byte {exc.start}); "
                                 "convert the file to UTF-8 (is it Windows-1258?)")
                 continue
-        if not line.strip():
-            continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
@@ -295,6 +329,8 @@ def _read_json(path: Path, raw: bytes) -> Iterator[Record]:
             yield replace(article_from_dict(record), origin=f"{path}:{number}")
         except RecordError as exc:
             yield Rejection(str(path), number, str(exc))
+    if not content:
+        yield Rejection(str(path), None, "file is empty: no articles")
 
 
 def _read_json_array(path: Path, data: str | bytes) -> Iterator[Record]:
