@@ -12,7 +12,7 @@ DEFAULT_INDEX_DIR = "index"
 class Settings:
     index_dir: str = DEFAULT_INDEX_DIR
     lock_timeout: float = 10.0  # seconds a second indexer waits for the write lock
-    commit_every: int = 5000  # articles per commit in a long run (a publish commits once, at its end)
+    commit_every: int = 20000  # articles per commit in a long run (a publish commits once, at its end)
     commit_seconds: float = 60.0  # and at least this often, so readers see a long import progress
     batch_size: int = 2000  # articles analysed per batch (bounds memory)
     workers: int = min(2, os.cpu_count() or 1)  # processes for pyvi on large batches

@@ -27,14 +27,43 @@ from array import array
 from typing import Callable, Iterator
 
 from whoosh import writing
+from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3PostingsWriter, W3Segment
 from whoosh.filedb.filestore import RamStorage
 
 # A worker tells the indexer to commit once its segment's postings take about this much memory.
-POOL_LIMIT_BYTES = 384 * 1024 * 1024
+POOL_LIMIT_BYTES = 256 * 1024 * 1024
 # Articles sent to a worker at a time: fewer messages, still an even share of the work.
 CHUNK = 16
 # How often (seconds) a waiting process checks that the other side is still alive.
 POLL = 0.5
+
+
+# Postings per block, by field. Whoosh's default, 128, suits its own matchers, which skip
+# blocks; search reads whole posting lists of the frequency fields, and each block
+# costs an unpickle and a zlib call. Positions (title_fold, body_pos) keep small blocks:
+# phrase checks decode the positions of every posting in a block they touch.
+BLOCK_LIMITS = {"body_fold": 4096, "body_syl": 4096, "title_syl": 4096}
+
+
+class Codec(W3Codec):
+    """Whoosh's codec with :data:`BLOCK_LIMITS`. Segments it writes name the standard
+    codec, which reads blocks of any size: an index never depends on this class."""
+
+    def field_writer(self, storage, segment):
+        return _FieldWriter(self, storage, segment)
+
+    def new_segment(self, storage, indexname):
+        return W3Segment(W3Codec(), indexname)
+
+
+class _FieldWriter(W3FieldWriter):
+    def start_field(self, fieldname, fieldobj):
+        super().start_field(fieldname, fieldobj)
+        limit = BLOCK_LIMITS.get(fieldname)
+        if limit:
+            codec = self._codec
+            self._postwriter = W3PostingsWriter(self._postfile, blocklimit=limit, compression=codec._compression,
+                                                inlinelimit=codec._inlinelimit)
 
 
 class MemoryPostingPool:
@@ -116,6 +145,7 @@ class SegmentWriter(writing.SegmentWriter):
     """
 
     def __init__(self, ix, worker: bool = False, **kwargs):
+        kwargs.setdefault("codec", Codec())
         super().__init__(ix, _lk=not worker, **kwargs)
         self.pool = MemoryPostingPool()
         if worker:
