@@ -76,8 +76,10 @@ def throughput(label: str, source: Path, index_dir: Path, runs: int) -> list[flo
         seconds, cpu, summary = run_indexer([source], index_dir)
         n = added(summary)
         rates.append(n / seconds)
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"  {label} run {i}: {seconds:6.1f} s, {rates[-1]:6.1f} articles/s; CPU {cpu:6.1f} s "
-              f"({n / cpu:5.1f} articles per CPU-second); load before {load}  ({summary})", flush=True)
+              f"({n / cpu:5.1f} articles per CPU-second); largest process so far {peak_mb:.0f} MB; "
+              f"load before {load}  ({summary})", flush=True)
     return rates
 
 

@@ -188,18 +188,28 @@ class IndexView:
     # -- scoring -------------------------------------------------------------
 
     def bm25(self, fieldname: str, term: str, docs: np.ndarray, k1: float = 1.2, b: float = 0.75) -> np.ndarray:
-        """BM25 of ``term`` in ``fieldname`` for each of ``docs`` (sorted global docnums)."""
+        """BM25 of ``term`` in ``fieldname`` for each of ``docs`` (sorted global docnums).
+
+        The term's frequencies are scattered into a dense array over the whole index and
+        gathered at ``docs`` (two linear passes, instead of a binary search per document),
+        and the length norm is computed only where the term occurs.
+        """
         ids, tf = self.postings(fieldname, term)
+        out = np.zeros(len(docs), dtype=np.float32)
         if not len(ids) or not len(docs):
-            return np.zeros(len(docs), dtype=np.float32)
-        pos = np.searchsorted(ids, docs)
-        pos_clipped = np.minimum(pos, len(ids) - 1)
-        found = ids[pos_clipped] == docs
-        freq = np.where(found, tf[pos_clipped], 0.0).astype(np.float32)
+            return out
+        dense = np.zeros(self.size, dtype=np.float32)
+        dense[ids] = tf
+        freq = dense[docs]
+        where = np.flatnonzero(freq)
+        if not len(where):
+            return out
+        f = freq[where]
         df = len(ids)
         idf = math.log(1.0 + (self.doc_count - df + 0.5) / (df + 0.5))
-        norm = k1 * (1.0 - b + b * self.lengths[fieldname][docs] / max(self.avg_length[fieldname], 1.0))
-        return (idf * freq * (k1 + 1.0) / (freq + norm)).astype(np.float32)
+        norm = k1 * (1.0 - b + b * self.lengths[fieldname][docs[where]] / max(self.avg_length[fieldname], 1.0))
+        out[where] = idf * f * (k1 + 1.0) / (f + norm)
+        return out
 
     def idf(self, fieldname: str, term: str) -> float:
         df = self.doc_frequency(fieldname, term)
