@@ -131,3 +131,32 @@ def test_a_failing_worker_stops_the_run_and_the_index_keeps_its_last_commit(tmp_
     rerun = Indexer(tmp_path / "ix", PARALLEL).index(read_records([tmp_path / "a.jsonl"]))
     assert (rerun.added, rerun.unchanged) == (250, 150)
     assert_each_once(tmp_path / "ix", range(400))
+
+
+def test_a_worker_killed_by_the_system_stops_the_run_with_a_clear_message(tmp_path, monkeypatch):
+    """As the OOM killer would: the run ends with a message, the index keeps its last commit."""
+    import signal
+
+    from click.testing import CliRunner
+
+    from vnsearch.cli import main
+
+    parent = os.getpid()
+
+    def killed(article):
+        if os.getpid() != parent and article.id == corpus_id(250):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return document_fields(article)
+
+    monkeypatch.setattr(indexer, "_prepare", killed)
+    corpus = write_corpus(tmp_path / "a.jsonl", count=400)
+    env = {"VNSEARCH_WORKERS": "2", "VNSEARCH_BATCH_SIZE": "200", "VNSEARCH_COMMIT_EVERY": "150"}
+    result = CliRunner().invoke(main, ["index", str(corpus), "--index-dir", str(tmp_path / "ix"), "-q"], env=env)
+    assert result.exit_code == 1
+    assert "was killed by signal 9" in result.output and "run the same command again" in result.output
+    assert sorted(stored_ids(tmp_path / "ix")) == sorted(corpus_id(n) for n in range(150))
+    monkeypatch.undo()
+    rerun = CliRunner().invoke(main, ["index", str(corpus), "--index-dir", str(tmp_path / "ix"), "-q"], env=env)
+    assert rerun.exit_code == 0, rerun.output
+    assert rerun.output.strip() == "250 added, 0 updated, 150 unchanged, 0 deleted, 0 rejected"
+    assert_each_once(tmp_path / "ix", range(400))

@@ -12,6 +12,7 @@ import click
 from vnsearch.config import DEFAULT_INDEX_DIR, Settings
 from vnsearch.indexer import Indexer, IndexBusyError, IndexFormatError, IndexMissingError, read_records
 from vnsearch.search import SORTS, SearchEngine, SearchError, SearchRequest
+from vnsearch.segments import WorkerError
 
 
 def index_dir_option(f):
@@ -65,7 +66,7 @@ def index(paths, index_dir, rebuild, quiet):
     try:
         report = Indexer(index_dir).index(read_records(paths), rebuild=rebuild, on_reject=on_reject,
                                           on_progress=on_progress, on_warning=on_warning)
-    except (IndexBusyError, IndexFormatError) as exc:
+    except (IndexBusyError, IndexFormatError, WorkerError) as exc:
         bar.close()
         raise click.ClickException(str(exc)) from None
     except OSError as exc:

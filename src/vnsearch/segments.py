@@ -303,8 +303,10 @@ class SegmentWorkers:
     def _check_alive(self) -> None:
         for process in self._processes:
             if not process.is_alive():
-                raise WorkerError(f"indexing worker {process.name} stopped (exit code {process.exitcode}); "
-                                  "nothing after the last commit was written")
+                how = (f"was killed by signal {-process.exitcode}" if process.exitcode and process.exitcode < 0
+                       else f"stopped with exit code {process.exitcode}")
+                raise WorkerError(f"indexing worker {process.name} {how} (out of memory?); the index is as it "
+                                  "was at its last commit: run the same command again to finish")
 
 
 def _work(n, index_dir, prepare, jobs, results, resume, parent, pool_limit) -> None:
