@@ -160,3 +160,30 @@ def test_a_worker_killed_by_the_system_stops_the_run_with_a_clear_message(tmp_pa
     assert rerun.exit_code == 0, rerun.output
     assert rerun.output.strip() == "250 added, 0 updated, 150 unchanged, 0 deleted, 0 rejected"
     assert_each_once(tmp_path / "ix", range(400))
+
+
+def test_replies_that_arrive_while_finish_is_still_asking_are_not_lost(tmp_path):
+    """Idle workers answer ``finish`` at once, often before it has asked the last one."""
+    import threading
+
+    open_index(tmp_path / "ix", create=True)
+    workers = segments.SegmentWorkers(tmp_path / "ix", 2, document_fields)
+    rounds = []
+
+    def cycle():
+        for _ in range(200):
+            rounds.append(workers.finish())
+            workers.resume()
+
+    thread = threading.Thread(target=cycle, daemon=True)
+    thread.start()
+    thread.join(timeout=60)
+    try:
+        assert not thread.is_alive(), f"finish() waited for a reply it had already received (round {len(rounds)})"
+        assert rounds == [[]] * 200  # no articles: no segments
+    finally:
+        if thread.is_alive():
+            workers.terminate()
+        else:
+            workers.finish()
+            workers.close()

@@ -202,6 +202,7 @@ class SegmentWorkers:
         self._results = context.Queue()
         self._resume = [context.Queue() for _ in range(count)]
         self._chunk: list = []
+        self._replies: list = []
         self.full = False  # a worker asked for a commit: its postings reached pool_limit
         self._processes = [
             context.Process(target=_work, name=f"vnsearch-indexer-{n}", daemon=True,
@@ -273,15 +274,19 @@ class SegmentWorkers:
                 self._check_alive()
 
     def _check_results(self) -> None:
-        """Act on what workers reported on their own: a full pool, or an error."""
+        """Act on what workers reported on their own (a full pool, an error); keep replies to
+        :meth:`finish` that arrive while its requests are still being sent."""
         while True:
             try:
                 kind, n, payload = self._results.get_nowait()
             except queue.Empty:
                 return
-            self._handle(kind, n, payload)
+            if self._handle(kind, n, payload):
+                self._replies.append((kind, n, payload))
 
     def _receive(self) -> tuple:
+        if self._replies:
+            return self._replies.pop(0)
         while True:
             try:
                 kind, n, payload = self._results.get(timeout=POLL)
