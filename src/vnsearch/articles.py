@@ -12,6 +12,7 @@ import codecs
 import gzip
 import hashlib
 import html
+import io
 import json
 import os
 import re
@@ -289,27 +290,24 @@ def _read_json(path: Path) -> Iterator[Record]:
                 if error:
                     yield Rejection(str(path), None, error)
                     return
-                yield from _read_json_lines(path, text.split("\n"), stream)
+                yield from _read_json_lines(path, io.StringIO(text, newline="\n"))
             else:
-                yield from _read_json_lines(path, stream, stream)
+                yield from _read_json_lines(path, stream)
         except _READ_ERRORS as exc:
             yield _unreadable(path, exc)
 
 
-def _read_json_lines(path: Path, lines, stream) -> Iterator[Record]:
-    """Records of ``lines`` (bytes from ``stream``, or decoded text); a file whose first
-    non-blank line opens a JSON array is read as one."""
+def _read_json_lines(path: Path, stream) -> Iterator[Record]:
+    """Records of the lines of ``stream`` (a binary file, or decoded text); a file whose
+    first non-blank line opens a JSON array is read as one."""
     content = False
-    for number, line in enumerate(lines, start=1):
-        if isinstance(line, bytes):
-            line = line.removesuffix(b"\n")  # as split("\n") would leave it: error columns stay right
-            if number == 1:
-                line = line.removeprefix(codecs.BOM_UTF8)
+    for number, line in enumerate(stream, start=1):
+        if number == 1 and isinstance(line, bytes):
+            line = line.removeprefix(codecs.BOM_UTF8)
         if not line.strip():
             continue
         if not content and line.lstrip()[:1] in ("[", b"["):
-            data = line + b"\n" + stream.read() if lines is stream else "\n".join(lines[number - 1:])
-            yield from _read_json_array(path, data)
+            yield from _read_json_array(path, line + stream.read())
             return
         content = True
         if isinstance(line, bytes):
@@ -321,7 +319,7 @@ def _read_json_lines(path: Path, lines, stream) -> Iterator[Record]:
                                 "convert the file to UTF-8 (is it Windows-1258?)")
                 continue
         try:
-            record = json.loads(line)
+            record = json.loads(line.removesuffix("\n"))  # a line break would move error columns
         except json.JSONDecodeError as exc:
             yield Rejection(str(path), number, f"malformed JSON: {exc.msg} at column {exc.colno}")
             continue

@@ -288,7 +288,7 @@ class Indexer:
         indexed = {} if self._clear_at_next_commit else dict(existing)
         seen: set[str] = set()
         uncommitted: set[str] = set()
-        pending: list[Article] = []
+        pending: list[tuple[Article, str]] = []  # with its content hash
         since_commit = 0
         last_commit = time.monotonic()
 
@@ -312,7 +312,7 @@ class Indexer:
                     and len(pending) >= PARALLEL_THRESHOLD):
                 self._workers = SegmentWorkers(self.index_dir, self.settings.workers, _prepare)
             workers = self._workers
-            for article in pending:
+            for article, digest in pending:
                 if article.id in uncommitted:
                     commit()  # Whoosh cannot replace a document it has not committed yet
                 if workers:
@@ -325,7 +325,7 @@ class Indexer:
                         writer.update_document(**doc)
                     else:
                         writer.add_document(**doc)
-                indexed[article.id] = content_hash(article)
+                indexed[article.id] = digest
                 uncommitted.add(article.id)
                 since_commit += 1
                 if (since_commit >= self.settings.commit_every
@@ -360,7 +360,7 @@ class Indexer:
                     report.updated += 1
                 else:
                     report.added += 1
-            pending.append(record)
+            pending.append((record, digest))
             if len(pending) >= self.settings.batch_size:
                 flush()
         flush()

@@ -77,7 +77,6 @@ class MemoryPostingPool:
         self._fields: dict[str, dict[bytes, tuple[array, array, list]]] = {}
         self._unsorted: set[tuple[str, bytes]] = set()
         self._shared: dict[bytes, bytes] = {}  # frequency values are a few distinct bytes
-        self.fieldnames: set[str] = set()
         self.postings = 0
         self.terms = 0
 
@@ -86,7 +85,6 @@ class MemoryPostingPool:
         terms = self._fields.get(fieldname)
         if terms is None:
             terms = self._fields[fieldname] = {}
-            self.fieldnames.add(fieldname)
         postings = terms.get(btext)
         if postings is None:
             postings = terms[btext] = (array("i"), array("f"), [])
@@ -120,6 +118,7 @@ class MemoryPostingPool:
     def cleanup(self) -> None:
         self._fields.clear()
         self._unsorted.clear()
+        self._shared.clear()
         self.postings = self.terms = 0
 
 

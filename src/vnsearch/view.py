@@ -205,14 +205,15 @@ class IndexView:
         if not len(where):
             return out
         f = freq[where]
-        df = len(ids)
-        idf = math.log(1.0 + (self.doc_count - df + 0.5) / (df + 0.5))
+        idf = self._idf(len(ids))
         norm = k1 * (1.0 - b + b * self.lengths[fieldname][docs[where]] / max(self.avg_length[fieldname], 1.0))
         out[where] = idf * f * (k1 + 1.0) / (f + norm)
         return out
 
     def idf(self, fieldname: str, term: str) -> float:
-        df = self.doc_frequency(fieldname, term)
+        return self._idf(self.doc_frequency(fieldname, term))
+
+    def _idf(self, df: int) -> float:
         return math.log(1.0 + (self.doc_count - df + 0.5) / (df + 0.5))
 
     def stored(self, docnum: int) -> dict:
