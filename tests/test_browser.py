@@ -101,6 +101,18 @@ def new_page(browser, viewport):
     return page
 
 
+def screenshot(page, name: str, **options) -> None:
+    """A screenshot in tests/artifacts/ (git-ignored), to look at after a run."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), **options)
+
+
+def close_without_errors(page) -> None:
+    """The page logged no console or script errors (a CSP violation is one); then close it."""
+    assert page.errors == []
+    page.context.close()
+
+
 def search(page, base: str, text: str) -> None:
     page.goto(base + "/")
     page.fill("#q", text)
@@ -125,10 +137,8 @@ def test_unaccented_search_then_category_facet(browser, site):
     assert page.locator(".hits .hit").count() == 1
     assert page.locator("aside.facets a[aria-current]", has_text="Kinh doanh").count() == 1
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "results.png"), full_page=True)
-    assert page.errors == []
-    page.context.close()
+    screenshot(page, "results.png", full_page=True)
+    close_without_errors(page)
 
 
 def test_phone_width_shows_results_before_filters_without_sideways_scroll(browser, site):
@@ -138,10 +148,8 @@ def test_phone_width_shows_results_before_filters_without_sideways_scroll(browse
     filters = page.locator("aside.facets").bounding_box()
     assert results["y"] < filters["y"]  # one column: the results first
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "results-phone.png"), full_page=True)
-    assert page.errors == []
-    page.context.close()
+    screenshot(page, "results-phone.png", full_page=True)
+    close_without_errors(page)
 
 
 def test_search_box_offers_completions_with_accents(browser, site):
@@ -151,8 +159,7 @@ def test_search_box_offers_completions_with_accents(browser, site):
     page.locator("#q-suggestions option").first.wait_for(state="attached", timeout=5000)
     options = page.eval_on_selector_all("#q-suggestions option", "els => els.map(e => e.value)")
     assert options[0].split()[-1] == "bình"
-    assert page.errors == []
-    page.context.close()
+    close_without_errors(page)
 
 
 def test_screenshot_for_the_readme(browser, request, tmp_path):
@@ -169,10 +176,8 @@ def test_screenshot_for_the_readme(browser, request, tmp_path):
         page = new_page(browser, DESKTOP)
         search(page, base, query)
         assert page.locator(".hits .hit").count() > 0
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "screenshot.png"))
+        screenshot(page, "screenshot.png")
         if os.environ.get("VNSEARCH_UPDATE_SCREENSHOT") == "1":
             DOCS.mkdir(exist_ok=True)
             page.screenshot(path=str(DOCS / "screenshot.png"))
-        assert page.errors == []
-        page.context.close()
+        close_without_errors(page)

@@ -289,30 +289,27 @@ def test_an_unreadable_file_in_a_directory_is_reported_and_the_rest_indexed(tmp_
     assert ids_found(index_dir) == ["g1", "g2"]
 
 
-def test_a_truncated_gzip_file_is_reported_and_the_rest_indexed(tmp_path, index_dir):
-    folder = tmp_path / "articles"
-    folder.mkdir()
-    write_lines(folder / "good.jsonl", [article("g1")])
-    data = gzip.compress("\n".join(json.dumps(article(f"z{i}")) for i in range(50)).encode())
-    (folder / "a-truncated.jsonl.gz").write_bytes(data[: len(data) // 2])
-    result = run_index(index_dir, folder)
-    assert result.exit_code == 1
-    [message] = stderr_lines(result)
-    assert message.startswith(f"{folder / 'a-truncated.jsonl.gz'}: cannot read file: "), message
-    assert ids_found(index_dir) == ["g1"]
+def _truncated(data: bytes) -> bytes:
+    return data[: len(data) // 2]
 
 
-def test_a_corrupt_gzip_file_is_reported_and_the_rest_indexed(tmp_path, index_dir):
+def _corrupted(data: bytes) -> bytes:
+    middle = len(data) // 2  # inside the deflate stream, not the header
+    return data[:middle] + b"garbage!garbage!" + data[middle + 16:]
+
+
+@pytest.mark.parametrize("damage", [_truncated, _corrupted], ids=["truncated", "corrupt"])
+def test_a_damaged_gzip_file_is_reported_and_the_rest_indexed(tmp_path, index_dir, damage):
+    # Named to sort before the good file: none of its readable first half may go in either.
     folder = tmp_path / "articles"
     folder.mkdir()
     write_lines(folder / "b-good.jsonl", [article("g1")])
-    data = bytearray(gzip.compress("\n".join(json.dumps(article(f"z{i}")) for i in range(50)).encode()))
-    data[len(data) // 2:len(data) // 2 + 16] = b"garbage!garbage!"  # the deflate stream, not the header
-    (folder / "a-corrupt.jsonl.gz").write_bytes(bytes(data))
+    damaged = folder / "a-damaged.jsonl.gz"
+    damaged.write_bytes(damage(gzip.compress("\n".join(json.dumps(article(f"z{i}")) for i in range(50)).encode())))
     result = run_index(index_dir, folder)
     assert result.exit_code == 1
     [message] = stderr_lines(result)
-    assert message.startswith(f"{folder / 'a-corrupt.jsonl.gz'}: cannot read file: "), message
+    assert message.startswith(f"{damaged}: cannot read file: "), message
     assert ids_found(index_dir) == ["g1"]
 
 

@@ -208,15 +208,23 @@ def start_pausing_indexer(index_dir, articles, pause: float = 3.0):
     return first
 
 
+def second_indexer_between_commits(index_dir, articles, lock_timeout: float):
+    """Start a second indexer while the first holds the window between two commits open; both
+    run to their end. Returns the finished first process, its stderr, and the second's result."""
+    first = start_pausing_indexer(index_dir, articles)
+    try:
+        second = run_cli("index", articles, "--index-dir", index_dir, "-q",
+                         env=cli_env(VNSEARCH_LOCK_TIMEOUT=lock_timeout))
+        _, first_stderr = first.communicate(timeout=120)
+    finally:
+        stop(first)
+    return first, first_stderr, second
+
+
 @pytest.mark.slow
 def test_a_second_indexer_cannot_slip_in_between_the_first_ones_commits(tmp_path, articles):
     index_dir = tmp_path / "index"
-    first = start_pausing_indexer(index_dir, articles)
-    try:
-        second = run_cli("index", articles, "--index-dir", index_dir, "-q", env=cli_env(VNSEARCH_LOCK_TIMEOUT=120))
-        out, err = first.communicate(timeout=120)
-    finally:
-        stop(first)
+    first, err, second = second_indexer_between_commits(index_dir, articles, lock_timeout=120)
     assert first.returncode == 0, err
     # The run lock kept the second out for the whole first run: it found everything done.
     assert second.returncode == 0, second.stderr
@@ -228,12 +236,7 @@ def test_a_second_indexer_cannot_slip_in_between_the_first_ones_commits(tmp_path
 @pytest.mark.slow
 def test_a_second_indexer_arriving_between_commits_fails_clearly_and_the_first_finishes(tmp_path, articles):
     index_dir = tmp_path / "index"
-    first = start_pausing_indexer(index_dir, articles)
-    try:
-        second = run_cli("index", articles, "--index-dir", index_dir, "-q", env=cli_env(VNSEARCH_LOCK_TIMEOUT=0.5))
-        out, err = first.communicate(timeout=120)
-    finally:
-        stop(first)
+    first, err, second = second_indexer_between_commits(index_dir, articles, lock_timeout=0.5)
     assert second.returncode == 1
     assert "another indexer is writing to" in second.stderr and "Traceback" not in second.stderr
     assert first.returncode == 0, err
