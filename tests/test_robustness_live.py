@@ -159,16 +159,25 @@ def start_first_indexer(index_dir, articles, **env):
     return first
 
 
+def run_second_indexer(first, index_dir, articles, lock_timeout: float, first_still_running: bool = False):
+    """Run a second indexer on ``articles`` while ``first`` runs, then let the first finish.
+    Returns the first's stdout and stderr and the second's result."""
+    try:
+        second = run_cli("index", articles, "--index-dir", index_dir, "-q",
+                         env=cli_env(VNSEARCH_LOCK_TIMEOUT=lock_timeout))
+        if first_still_running:
+            assert first.poll() is None, "the first indexer finished before the second one started"
+        out, err = first.communicate(timeout=120)
+    finally:
+        stop(first)
+    return out, err, second
+
+
 @pytest.mark.slow
 def test_second_indexer_waits_then_fails_clearly_and_the_first_finishes(tmp_path, articles, extra):
     index_dir = tmp_path / "index"
     first = start_first_indexer(index_dir, articles)
-    try:
-        second = run_cli("index", extra, "--index-dir", index_dir, "-q", env=cli_env(VNSEARCH_LOCK_TIMEOUT=0.5))
-        assert first.poll() is None, "the first indexer finished before the second one started"
-        out, err = first.communicate(timeout=120)
-    finally:
-        stop(first)
+    out, err, second = run_second_indexer(first, index_dir, extra, lock_timeout=0.5, first_still_running=True)
     assert second.returncode != 0
     assert f"another indexer is writing to {index_dir}" in second.stderr
     assert "VNSEARCH_LOCK_TIMEOUT" in second.stderr and "Traceback" not in second.stderr, second.stderr
@@ -187,11 +196,7 @@ def test_second_indexer_waits_then_fails_clearly_and_the_first_finishes(tmp_path
 def test_patient_second_indexer_proceeds_after_the_first_and_nothing_is_lost(tmp_path, articles, extra):
     index_dir = tmp_path / "index"
     first = start_first_indexer(index_dir, articles)
-    try:
-        second = run_cli("index", extra, "--index-dir", index_dir, "-q", env=cli_env(VNSEARCH_LOCK_TIMEOUT=120))
-        out, err = first.communicate(timeout=120)
-    finally:
-        stop(first)
+    out, err, second = run_second_indexer(first, index_dir, extra, lock_timeout=120)
     assert second.returncode == 0, second.stderr
     assert second.stdout.strip() == f"{EXTRA} added, 0 updated, 0 unchanged, 0 deleted, 0 rejected"
     assert first.returncode == 0, err
@@ -208,23 +213,11 @@ def start_pausing_indexer(index_dir, articles, pause: float = 3.0):
     return first
 
 
-def second_indexer_between_commits(index_dir, articles, lock_timeout: float):
-    """Start a second indexer while the first holds the window between two commits open; both
-    run to their end. Returns the finished first process, its stderr, and the second's result."""
-    first = start_pausing_indexer(index_dir, articles)
-    try:
-        second = run_cli("index", articles, "--index-dir", index_dir, "-q",
-                         env=cli_env(VNSEARCH_LOCK_TIMEOUT=lock_timeout))
-        _, first_stderr = first.communicate(timeout=120)
-    finally:
-        stop(first)
-    return first, first_stderr, second
-
-
 @pytest.mark.slow
 def test_a_second_indexer_cannot_slip_in_between_the_first_ones_commits(tmp_path, articles):
     index_dir = tmp_path / "index"
-    first, err, second = second_indexer_between_commits(index_dir, articles, lock_timeout=120)
+    first = start_pausing_indexer(index_dir, articles)
+    _, err, second = run_second_indexer(first, index_dir, articles, lock_timeout=120)
     assert first.returncode == 0, err
     # The run lock kept the second out for the whole first run: it found everything done.
     assert second.returncode == 0, second.stderr
@@ -236,7 +229,8 @@ def test_a_second_indexer_cannot_slip_in_between_the_first_ones_commits(tmp_path
 @pytest.mark.slow
 def test_a_second_indexer_arriving_between_commits_fails_clearly_and_the_first_finishes(tmp_path, articles):
     index_dir = tmp_path / "index"
-    first, err, second = second_indexer_between_commits(index_dir, articles, lock_timeout=0.5)
+    first = start_pausing_indexer(index_dir, articles)
+    _, err, second = run_second_indexer(first, index_dir, articles, lock_timeout=0.5)
     assert second.returncode == 1
     assert "another indexer is writing to" in second.stderr and "Traceback" not in second.stderr
     assert first.returncode == 0, err
