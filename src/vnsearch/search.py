@@ -187,14 +187,13 @@ class SearchEngine:
         docs = np.flatnonzero(mask)
         total = int(len(docs))
         facets = self._facets(view, docs)
-        order = self._order(view, query, request, docs)
         start = (request.page - 1) * request.per_page
+        # One ranking serves the page and the suggestion's evidence (its top titles).
+        order = self._order(view, query, request, docs, max(start + request.per_page, SUGGESTION_EVIDENCE))
         page_docs = order[start : start + request.per_page]
         terms = {f for c in query.positive_clauses() for f in c.folded}
         hits = [self._hit(view, int(d), float(s), terms) for d, s in page_docs]
-        evidence = order if len(order) >= SUGGESTION_EVIDENCE else self._order(
-            view, query, replace(request, page=1, per_page=SUGGESTION_EVIDENCE), docs)
-        suggestion = self._suggestion(view, query, [d for d, _ in evidence[:SUGGESTION_EVIDENCE]])
+        suggestion = self._suggestion(view, query, [d for d, _ in order[:SUGGESTION_EVIDENCE]])
         return SearchResult(request.query, total, request.page, request.per_page, hits, facets, suggestion)
 
     # -- matching ------------------------------------------------------------
@@ -285,14 +284,14 @@ class SearchEngine:
 
     # -- ranking -------------------------------------------------------------
 
-    def _order(self, view, query, request, docs) -> list[tuple[int, float]]:
-        """The documents of the requested page and before it, best first, with their scores."""
+    def _order(self, view, query, request, docs, wanted: int) -> list[tuple[int, float]]:
+        """The first ``wanted`` documents in the requested order, with their scores."""
         if not len(docs):
             return []
         sort = request.sort
         if sort == "relevance" and not query.positive_clauses():
             sort = "newest"  # browsing without words: the newest first
-        wanted = min(len(docs), request.page * request.per_page)
+        wanted = min(len(docs), wanted)
         if sort != "relevance":
             dates = view.date[docs]
             key = -dates if sort == "newest" else np.where(dates > -(2**61), dates, 2**62)
