@@ -251,3 +251,49 @@ def test_suggestion_prefers_the_accents_found_in_matching_articles(tmp_path, wri
     engine = SearchEngine(str(tmp_path / "ix"))
     assert engine.search(query="tiem").suggestion == "tiềm"
     assert engine.search(query="tiem vac xin").suggestion == "tiêm vắc xin"
+
+
+def test_title_holding_every_query_word_outranks_titles_holding_one(tmp_path, write_jsonl):
+    # A journalist remembers two rare words of a long title. The short title holding only
+    # "ngao", whose body says "phần" and "phân" (folded: "phan"), must not win.
+    docs = [article("bac-ngao", title="Chủ tịch nước phát biểu tại Diễn đàn Kinh tế Bác Ngao hôm nay, kêu gọi "
+                                      "các nước giải quyết tranh chấp thương mại qua đàm phán song phương và đa phương trong khu vực",
+                    body="Diễn đàn thường niên bàn về kinh tế khu vực châu Á.")]
+    docs += [article(f"ngao{i}", title=f"Ngao Thái Bình vào mùa {i}",
+                     body="Phần lớn ngao được xuất khẩu, phần còn lại bán trong nước. Phân phối ngao khắp nơi.")
+             for i in range(3)]
+    docs += [article(f"other{i}", title=f"Tin kinh tế số {i}", body="Giá cả thị trường ổn định trong tuần.")
+             for i in range(10)]
+    index_paths(tmp_path / "ix", [write_jsonl(docs)])
+    engine = SearchEngine(str(tmp_path / "ix"))
+    assert ids(engine.search(query="Ngao phán"))[0] == "bac-ngao"
+    assert ids(engine.search(query="ngao phan"))[0] == "bac-ngao"
+
+
+def test_accents_typed_decide_which_title_words_agree(tmp_path, write_jsonl):
+    # "đổi tuyển" and "đội tuyển" fold alike; the title that holds the words typed wins,
+    # not the titles that hold the common compound "đội tuyển".
+    docs = [article("doi-khu-vuc", title="Học sinh lớp 10 được đổi khu vực tuyển sinh",
+                    body="Sở Giáo dục cho phép học sinh đổi nơi tuyển sinh trước ngày thi.")]
+    docs += [article(f"doi-tuyen{i}", title=f"Đội tuyển Việt Nam thắng đậm trận {i}",
+                     body="Đội tuyển tập luyện tại Hà Nội; đội tuyển có nhiều cầu thủ trẻ.")
+             for i in range(3)]
+    index_paths(tmp_path / "ix", [write_jsonl(docs)])
+    engine = SearchEngine(str(tmp_path / "ix"))
+    assert ids(engine.search(query="đổi tuyển"))[0] == "doi-khu-vuc"
+    assert ids(engine.search(query="đội tuyển"))[0].startswith("doi-tuyen")
+    assert ids(engine.search(query="doi tuyen"))[0].startswith("doi-tuyen")
+
+
+def test_title_holding_the_typed_words_in_order_comes_first(tmp_path, write_jsonl):
+    # Both titles hold "Chính phủ Trương Hòa Bình"; only the first holds the words typed
+    # in order, "phủ Trương Hòa Bình ngày", a hyphenated word among them or not.
+    docs = [article("in-order", title="Báo cáo gửi Phó Thủ tướng Thường trực Chính phủ Trương Hòa Bình ngày "
+                                      "30/4 nêu rõ tiến độ các dự án giao thông trọng điểm phía Nam năm nay",
+                    body="Bộ GTVT báo cáo tiến độ dự án."),
+            article("apart", title="Ngày 28/4, Phó Thủ tướng Chính phủ Trương Hòa Bình kiểm tra công tác phòng dịch",
+                    body="Phó Thủ tướng kiểm tra công tác phòng dịch tại tỉnh.")]
+    index_paths(tmp_path / "ix", [write_jsonl(docs)])
+    engine = SearchEngine(str(tmp_path / "ix"))
+    assert ids(engine.search(query="phủ Trương Hòa Bình ngày")) == ["in-order", "apart"]
+    assert ids(engine.search(query="phu truong hoa binh ngay")) == ["in-order", "apart"]
