@@ -3,7 +3,7 @@
 Matching runs on folded syllables, so accents, tone-mark placement, NFC/NFD and case
 never change *what* matches. Ranking is ours (BM25 per field over numpy arrays, see
 :mod:`vnsearch.view`): title over body, accents the user typed, pyvi compound words,
-the query as a phrase in the title, and a gentle recency boost.
+the query's words, word pairs and runs held by the title, and a gentle recency boost.
 """
 
 from __future__ import annotations
