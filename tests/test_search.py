@@ -132,6 +132,18 @@ def test_wildcards_expand_a_bounded_number_of_terms(engine):
     assert engine.search(query="*").total == engine.search(query="").total  # a lone star is ignored
 
 
+def test_or_alternatives_and_wildcards_are_bounded_per_query():
+    from vnsearch.query import MAX_CLAUSES, MAX_WILDCARDS, parse
+
+    many = parse(" OR ".join(f"th{c}*" for c in "abcdefghiklmnopqrstuvxy"))
+    alternatives = [c for group in many.any_of for c in group]
+    assert sum(bool(c.wildcard) for c in alternatives) == MAX_WILDCARDS
+    assert "thx" in [c.text for c in alternatives]  # the rest are read as words
+    words = parse(" OR ".join(f"từ{i}" for i in range(200)))
+    assert words.truncated and len(words.clauses) + sum(len(g) for g in words.any_of) <= MAX_CLAUSES
+    assert [len(g) for g in parse(" OR ".join(["cong*"] * 100)).any_of] in ([], [1], [2])
+
+
 @pytest.mark.parametrize("query", ['"bi thu', "OR", "-", "title:", "a:b:c", "*", "?", "::", '"', "x" * 2000,
                                    "cong " * 500, "\x00\u200b", "-\"\"", "OR OR OR", "(((", "\\"])
 def test_odd_queries_are_answered_without_exceptions(engine, query):

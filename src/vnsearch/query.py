@@ -24,6 +24,7 @@ from vnsearch import analysis
 
 MAX_QUERY_CHARS = 2000
 MAX_CLAUSES = 32
+MAX_WILDCARDS = 4  # wildcard clauses per query; each reads up to 50 terms' postings
 FIELDS = ("title", "author", "category", "source")
 FIELD_ALIASES = {"tieude": "title", "tacgia": "author", "chuyenmuc": "category", "nguon": "source"}
 _RAW_TOKEN_RE = re.compile(r'(-?)(?:([^\s":]+):)?("[^"]*"?|[^\s"]+)')
@@ -111,11 +112,19 @@ def parse(text: str) -> Query:
         if prefix and fieldname is None:
             body = f"{prefix} {body}"  # a stray colon: "a:b" is two words
         items.extend(_clauses(body, bool(negation), fieldname))
+    items = _bound_wildcards(items)
     clauses, groups = _combine(items)
+    groups = [list(dict.fromkeys(g)) for g in groups]  # "a OR a" asks for a once
     if len(clauses) + sum(len(g) for g in groups) > MAX_CLAUSES:
         truncated = True
         clauses = clauses[:MAX_CLAUSES]
-        groups = groups[: max(0, MAX_CLAUSES - len(clauses))]
+        room, kept = MAX_CLAUSES - len(clauses), []
+        for group in groups:  # alternatives count one by one: "a OR b OR ..." cannot grow without end
+            if room < 2:
+                break
+            kept.append(group[:room])
+            room -= len(kept[-1])
+        groups = kept
     return Query(text, tuple(clauses), tuple(tuple(g) for g in groups),
                  accented=analysis.has_diacritics(text), truncated=truncated)
 
@@ -151,6 +160,19 @@ def _clauses(body: str, negated: bool, fieldname: str | None) -> list[Clause]:
     if len(parts) == 1 and len(syls) > 1:
         return [Clause(inner, tuple(syls), folded, False, negated, fieldname)]
     return [Clause(s, (s,), (f,), False, negated, fieldname) for s, f in zip(syls, folded)]
+
+
+def _bound_wildcards(items: list) -> list:
+    """Past the first ``MAX_WILDCARDS`` wildcards, ``th*`` is read as the word ``th``."""
+    out, seen = [], 0
+    for item in items:
+        if isinstance(item, Clause) and item.wildcard:
+            seen += 1
+            if seen > MAX_WILDCARDS:
+                out.extend(_clauses(item.text.replace("*", " ").replace("?", " "), item.negated, item.field))
+                continue
+        out.append(item)
+    return out
 
 
 def _wildcard(token: str) -> str | None:

@@ -28,6 +28,7 @@ POSITIONAL_FIELD = {"title_fold": "title_fold", "body_fold": "body_pos"}
 _LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 EMPTY_IDS = np.zeros(0, dtype=np.int64)
 EMPTY_TF = np.zeros(0, dtype=np.float32)
+EXPAND_SCAN = 50_000  # term index entries a wildcard may read, over all segments
 
 
 @dataclass
@@ -172,18 +173,31 @@ class IndexView:
         return hit
 
     def expand(self, fieldname: str, pattern: str, limit: int) -> list[str]:
-        """Terms of ``fieldname`` matching a folded wildcard pattern, the most frequent first."""
+        """Terms of ``fieldname`` matching a folded wildcard pattern, the most frequent first.
+
+        Each segment's term index is read from the pattern's literal prefix, at most
+        ``EXPAND_SCAN`` terms in all: Whoosh's merged reader looks each term's frequency up
+        again in every segment, which took a second for ``th*`` on 100,000 articles.
+        """
+        key = ("expand", fieldname, pattern, limit)
+        hit = self._postings.get(key)
+        if hit is not None:
+            return hit
         head = pattern.split("*")[0].split("?")[0]
         rx = re.compile(fnmatch.translate(pattern))
-        found = []
-        for i, term in enumerate(self.reader.expand_prefix(fieldname, head)):
-            if i >= 20_000:
-                break
-            term = term.decode("utf-8") if isinstance(term, bytes) else term
-            if rx.match(term):
-                found.append((self.reader.doc_frequency(fieldname, term), term))
-        found.sort(reverse=True)
-        return [t for _, t in found[:limit]]
+        frequency: dict[str, int] = {}
+        budget = EXPAND_SCAN
+        for segreader, _offset in self.leaves:
+            for term, info in segreader.iter_prefix(fieldname, head):
+                budget -= 1
+                if budget < 0:
+                    break
+                term = term.decode("utf-8") if isinstance(term, bytes) else term
+                if rx.match(term):
+                    frequency[term] = frequency.get(term, 0) + info.doc_frequency()
+        found = sorted(frequency, key=lambda t: (-frequency[t], t))[:limit]
+        self._postings[key] = found
+        return found
 
     # -- scoring -------------------------------------------------------------
 
