@@ -309,3 +309,17 @@ def test_title_holding_the_typed_words_in_order_comes_first(tmp_path, write_json
     engine = SearchEngine(str(tmp_path / "ix"))
     assert ids(engine.search(query="phủ Trương Hòa Bình ngày")) == ["in-order", "apart"]
     assert ids(engine.search(query="phu truong hoa binh ngay")) == ["in-order", "apart"]
+
+
+def test_word_typed_with_accents_ranks_its_own_spelling_above_other_accents(tmp_path, write_jsonl):
+    # "lúa" (rice) folds like "lửa" (fire) and "lụa" (silk): a reader who typed the accents
+    # wants rice, even where the other spellings stand in a title.
+    docs = [article("fire", title="Lửa bùng lên ở kho hàng", body="Ngọn lửa được dập tắt sau hai giờ."),
+            article("silk", title="Làng lụa Vạn Phúc đón khách", body="Lụa tơ tằm được dệt thủ công."),
+            article("rice", title="Nông dân miền Tây vào vụ thu hoạch",
+                    body="Nông dân thu hoạch lúa hè thu, giá lúa tăng nhẹ so với năm trước.")]
+    index_paths(tmp_path / "ix", [write_jsonl(docs)])
+    engine = SearchEngine(str(tmp_path / "ix"))
+    assert ids(engine.search(query="lúa"))[0] == "rice"
+    assert set(ids(engine.search(query="lúa"))) == {"rice", "fire", "silk"}  # the others still match
+    assert ids(engine.search(query="lửa"))[0] == "fire"

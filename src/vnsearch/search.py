@@ -30,10 +30,10 @@ MAX_PER_PAGE = 100
 MAX_WILDCARD_TERMS = 50
 RERANK_DEPTH = 100
 SUGGESTION_EVIDENCE = 100  # top-ranked titles read for accented word pairs
-# Field weights: a title match outweighs a body match; accents typed by the user count
-# as much again; compounds and phrases reward words kept together.
+# Field weights: a title match outweighs a body match; a word typed with accents matches
+# other accents at a fraction of the weight; compounds reward words kept together.
 W_TITLE, W_BODY = 5.0, 1.0
-W_EXACT_TITLE, W_EXACT_BODY = 3.0, 1.0
+W_FOLDED_ONLY = 0.1
 W_COMPOUND = 0.3
 # Re-ranking of the top titles (see _rerank): a title holding every query word scores x3,
 # every word pair x2.5 more, and the words in the order typed x1.5 more.
@@ -325,23 +325,30 @@ class SearchEngine:
                     total += W_TITLE * view.bm25("title_fold", term, docs)
                 continue
             for syl, folded in zip(clause.syllables, clause.folded):
-                total += W_TITLE * view.bm25("title_fold", folded, docs)
-                if not title_only:
-                    total += W_BODY * view.bm25("body_fold", folded, docs)
-                if query.accented:
-                    total += W_EXACT_TITLE * view.bm25("title_syl", syl, docs)
+                # A word typed with accents counts as typed; other spellings that fold
+                # alike ("mà", "má" for "mã") count only a little. A word typed without
+                # accents counts in every spelling.
+                weight = 1.0
+                if query.accented and analysis.has_diacritics(syl):
+                    weight = W_FOLDED_ONLY
+                    total += W_TITLE * view.bm25("title_syl", syl, docs)
                     if not title_only:
-                        total += W_EXACT_BODY * view.bm25("body_syl", syl, docs)
+                        total += W_BODY * view.bm25("body_syl", syl, docs)
+                total += weight * W_TITLE * view.bm25("title_fold", folded, docs)
+                if not title_only:
+                    total += weight * W_BODY * view.bm25("body_fold", folded, docs)
         for syls, folds in self._runs(clauses):
             for n in (2, 3):
                 for i in range(len(folds) - n + 1):
                     term = "_".join(folds[i : i + n])
-                    total += W_COMPOUND * (W_TITLE * view.bm25("title_fold", term, docs)
-                                           + W_BODY * view.bm25("body_fold", term, docs))
-                    if query.accented:
+                    weight = 1.0
+                    if query.accented and any(map(analysis.has_diacritics, syls[i : i + n])):
+                        weight = W_FOLDED_ONLY
                         exact = "_".join(syls[i : i + n])
-                        total += W_COMPOUND * (W_EXACT_TITLE * view.bm25("title_syl", exact, docs)
-                                               + W_EXACT_BODY * view.bm25("body_syl", exact, docs))
+                        total += W_COMPOUND * (W_TITLE * view.bm25("title_syl", exact, docs)
+                                               + W_BODY * view.bm25("body_syl", exact, docs))
+                    total += weight * W_COMPOUND * (W_TITLE * view.bm25("title_fold", term, docs)
+                                                    + W_BODY * view.bm25("body_fold", term, docs))
         if self.settings.recency_weight and view.newest:
             dates = view.date[docs]
             age_days = np.maximum(0, (view.newest - dates) / 86400.0)
