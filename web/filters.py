@@ -15,7 +15,7 @@ def number(value: int) -> str:
 
 
 def day(iso: str | None) -> str:
-    """``2021-03-17T15:00:00+07:00`` -> ``17/03/2021`` (the article's own time zone)."""
+    """``2021-03-17T15:00:00+07:00`` -> ``17/03/2021`` (search gives dates in Vietnam time)."""
     parsed = _parse(iso)
     return parsed.strftime("%d/%m/%Y") if parsed else ""
 

@@ -21,7 +21,7 @@ from vnsearch import analysis, snippets
 from vnsearch.articles import VIETNAM_TZ
 from vnsearch.config import Settings
 from vnsearch.indexer import open_index
-from vnsearch.query import Clause, Query, parse
+from vnsearch.query import MAX_QUERY_CHARS, Clause, Query, parse
 from vnsearch.suggest import Suggester
 from vnsearch.view import IndexView, folded_name_matches
 
@@ -60,6 +60,9 @@ class SearchRequest:
     per_page: int = 10
 
     def validated(self) -> "SearchRequest":
+        """The request with its query trimmed, or a SearchError saying what to change."""
+        if len(self.query) > MAX_QUERY_CHARS:
+            raise SearchError(f"the query is too long ({len(self.query):,} characters; at most {MAX_QUERY_CHARS:,})")
         if self.sort not in SORTS:
             raise SearchError(f"sort must be one of {', '.join(SORTS)}, not {self.sort!r}")
         if not isinstance(self.page, int) or self.page < 1:
@@ -68,7 +71,7 @@ class SearchRequest:
             raise SearchError(f"per_page must be a whole number from 1 to {MAX_PER_PAGE}")
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise SearchError("the 'from' date is after the 'to' date")
-        return self
+        return replace(self, query=self.query.strip()) if self.query != self.query.strip() else self
 
 
 @dataclass(frozen=True)
@@ -428,7 +431,7 @@ class SearchEngine:
             text = stored["summary"] + "\n" + body
         return Hit(
             id=stored["id"], title=stored.get("title", ""), url=stored.get("url", ""),
-            date=stored.get("date_iso") or None, category=stored.get("category", ""),
+            date=vietnam_time(stored.get("date_iso")), category=stored.get("category", ""),
             author=stored.get("author", ""), source=stored.get("source", ""), score=score,
             snippet=snippets.snippet(text, terms),
         )
@@ -452,6 +455,8 @@ class SearchEngine:
                 return None
             stored = dict(view.stored(docnum))
             stored["docnum"] = docnum
+            if stored.get("date_iso"):
+                stored["date_iso"] = vietnam_time(stored["date_iso"])
             return stored
 
     def related(self, article_id: str, n: int = 5) -> list[Hit]:
@@ -504,6 +509,21 @@ class SearchEngine:
                 "segments": len(view.leaves),
                 "index_dir": str(self.index_dir),
             }
+
+
+def vietnam_time(iso: str | None) -> str | None:
+    """A stored ISO date in Vietnam time, the time that date filters and facets use.
+
+    >>> vietnam_time("2023-12-31T17:30:00+00:00"), vietnam_time("2021-04-12")
+    ('2024-01-01T00:30:00+07:00', '2021-04-12')
+    """
+    if not iso:
+        return None
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return moment.astimezone(VIETNAM_TZ).isoformat() if moment.tzinfo else iso
 
 
 def _agreement_key(syllable: str, folded: str) -> str:
