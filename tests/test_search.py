@@ -337,3 +337,18 @@ def test_query_is_trimmed_and_dates_are_given_in_vietnam_time(tmp_path, write_js
     assert result.hits[0].date == "2024-01-01T00:30:00+07:00"
     assert result.facets["month"][0].value == "2024-01"
     assert engine.article("utc")["date_iso"] == "2024-01-01T00:30:00+07:00"
+
+
+@pytest.mark.parametrize("query,suggestion", [
+    ("ha noi -covid", "hà nội -covid"),
+    ('"bi thu tinh uy"', '"bí thư tỉnh uỷ"'),
+    ('cong thuong category:"kinh te"', 'công thương category:"kinh te"'),
+])
+def test_suggestion_keeps_the_query_syntax(engine, query, suggestion):
+    # Following the suggestion must not drop an exclusion, a phrase or a filter.
+    assert engine.search(query=query).suggestion == suggestion
+
+
+def test_no_suggestion_of_words_the_index_does_not_hold(engine):
+    # "bóngđá" typed without a space folds to "bongda", which no article holds.
+    assert engine.search(query="bóngđá").suggestion is None

@@ -442,7 +442,14 @@ class SearchEngine:
             return None
         syls = [s for c in words for s in c.syllables]
         folds = [f for c in words for f in c.folded]
-        return Suggester(view, top_docs).suggestion(syls, folds, query.accented)
+        respelled = Suggester(view, top_docs).suggestion(syls, folds, query.accented)
+        if respelled is None:
+            return None
+        # The suggestion is the query as typed, its words respelled: exclusions, phrases,
+        # field prefixes and wildcards stay, or following it would change what is asked.
+        new_syllables = iter(respelled.split(" "))
+        return " ".join(_render(c, [next(new_syllables) for _ in c.syllables] if c in words else c.syllables)
+                        for c in query.clauses)
 
     # -- articles ------------------------------------------------------------
 
@@ -509,6 +516,22 @@ class SearchEngine:
                 "segments": len(view.leaves),
                 "index_dir": str(self.index_dir),
             }
+
+
+def _render(clause: Clause, syllables: list[str]) -> str:
+    """A clause as query text again, with ``syllables`` for its words.
+
+    >>> from vnsearch.query import parse
+    >>> [_render(c, list(c.syllables)) for c in parse('-covid "bí thư" author:"Minh Anh" th* GD-ĐT').clauses]
+    ['-covid', '"bí thư"', 'author:"minh anh"', 'th*', 'gd-đt']
+    """
+    if clause.wildcard:
+        body = clause.text
+    elif clause.quoted or (clause.is_filter and len(syllables) > 1):
+        body = '"' + " ".join(syllables) + '"'
+    else:
+        body = "-".join(syllables)  # one syllable, or a hyphenated word kept as one
+    return ("-" if clause.negated else "") + (f"{clause.field}:" if clause.field else "") + body
 
 
 def vietnam_time(iso: str | None) -> str | None:

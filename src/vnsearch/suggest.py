@@ -139,10 +139,16 @@ class Suggester:
             if not any(misspelled):
                 return None
         lattice = []
-        for f, options in zip(folded, near):
+        for i, (f, options) in enumerate(zip(folded, near)):
             if options:
+                # nearest to what was typed, accents included ("đáa": "đá" before "đã"), then most frequent
                 merged = [c for option in options for c in self.candidates(option)]
-                lattice.append(sorted(merged, key=lambda c: -c[1])[: CANDIDATES_PER_SYLLABLE * 2])
+                typed = syllables[i] if analysis.has_diacritics(syllables[i]) else None
+                merged.sort(key=lambda c: (_edits(typed, c[0]) if typed else _edits(f, analysis.fold(c[0])), -c[1]))
+                lattice.append(merged[: CANDIDATES_PER_SYLLABLE * 6])  # the neighbours decide among them
+            elif accented and not misspelled[i]:
+                # a word typed right stays as typed, and its neighbours are fitted to it
+                lattice.append([(syllables[i], self._df("body_syl", syllables[i]))])
             else:
                 lattice.append(self.candidates(f))
         restored = self.restore(folded, lattice)
@@ -150,7 +156,12 @@ class Suggester:
             words = [restored[i] if misspelled[i] else syllables[i] for i in range(len(folded))]
         else:
             words = restored
-        return None if words == syllables else " ".join(words)
+        if words == syllables or not all(map(self._indexed, words)):
+            return None  # "lehoi" from "lễhội" is no better: nothing holds it
+        return " ".join(words)
+
+    def _indexed(self, syllable: str) -> bool:
+        return bool(self._df("body_syl", syllable) or self._df("title_syl", syllable))
 
     def completions(self, text: str, limit: int = 8) -> list[str]:
         """Ways to finish what is being typed, accents restored: ``"cong th"`` -> ``"công thương"``.
@@ -181,3 +192,17 @@ class Suggester:
             if phrase not in out:
                 out.append(phrase)
         return out[:limit]
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance between two short words (accented letters count as letters).
+
+    >>> _edits("đáa", "đá"), _edits("đáa", "đã")
+    (1, 2)
+    """
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        previous, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (ca != cb))
+    return row[-1]
