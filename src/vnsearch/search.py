@@ -71,7 +71,8 @@ class SearchRequest:
             raise SearchError(f"per_page must be a whole number from 1 to {MAX_PER_PAGE}")
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise SearchError("the 'from' date is after the 'to' date")
-        return replace(self, query=self.query.strip()) if self.query != self.query.strip() else self
+        query = self.query.strip()
+        return self if query == self.query else replace(self, query=query)
 
 
 @dataclass(frozen=True)
@@ -328,30 +329,11 @@ class SearchEngine:
                     total += W_TITLE * view.bm25("title_fold", term, docs)
                 continue
             for syl, folded in zip(clause.syllables, clause.folded):
-                # A word typed with accents counts as typed; other spellings that fold
-                # alike ("mà", "má" for "mã") count only a little. A word typed without
-                # accents counts in every spelling.
-                weight = 1.0
-                if query.accented and analysis.has_diacritics(syl):
-                    weight = W_FOLDED_ONLY
-                    total += W_TITLE * view.bm25("title_syl", syl, docs)
-                    if not title_only:
-                        total += W_BODY * view.bm25("body_syl", syl, docs)
-                total += weight * W_TITLE * view.bm25("title_fold", folded, docs)
-                if not title_only:
-                    total += weight * W_BODY * view.bm25("body_fold", folded, docs)
+                total += _as_typed(view, syl, folded, docs, title_only)
         for syls, folds in self._runs(clauses):
             for n in (2, 3):
                 for i in range(len(folds) - n + 1):
-                    term = "_".join(folds[i : i + n])
-                    weight = 1.0
-                    if query.accented and any(map(analysis.has_diacritics, syls[i : i + n])):
-                        weight = W_FOLDED_ONLY
-                        exact = "_".join(syls[i : i + n])
-                        total += W_COMPOUND * (W_TITLE * view.bm25("title_syl", exact, docs)
-                                               + W_BODY * view.bm25("body_syl", exact, docs))
-                    total += weight * W_COMPOUND * (W_TITLE * view.bm25("title_fold", term, docs)
-                                                    + W_BODY * view.bm25("body_fold", term, docs))
+                    total += W_COMPOUND * _as_typed(view, "_".join(syls[i : i + n]), "_".join(folds[i : i + n]), docs)
         if self.settings.recency_weight and view.newest:
             dates = view.date[docs]
             age_days = np.maximum(0, (view.newest - dates) / 86400.0)
@@ -547,6 +529,24 @@ def vietnam_time(iso: str | None) -> str | None:
     except ValueError:
         return iso
     return moment.astimezone(VIETNAM_TZ).isoformat() if moment.tzinfo else iso
+
+
+def _as_typed(view: IndexView, exact: str, folded: str, docs: np.ndarray, title_only: bool = False) -> np.ndarray:
+    """BM25 of a word or compound as the user typed it, title over body.
+
+    Typed with accents, it counts in its own spelling, and spellings that only fold like it
+    ("mà", "má" for "mã") count a fraction; typed without, it counts in every spelling.
+    """
+    fields = ((W_TITLE, "title"),) if title_only else ((W_TITLE, "title"), (W_BODY, "body"))
+    total = np.zeros(len(docs), dtype=np.float32)
+    folded_weight = 1.0
+    if analysis.has_diacritics(exact):
+        folded_weight = W_FOLDED_ONLY
+        for weight, field_ in fields:
+            total += weight * view.bm25(f"{field_}_syl", exact, docs)
+    for weight, field_ in fields:
+        total += folded_weight * weight * view.bm25(f"{field_}_fold", folded, docs)
+    return total
 
 
 def _agreement_key(syllable: str, folded: str) -> str:

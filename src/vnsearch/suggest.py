@@ -161,7 +161,8 @@ class Suggester:
         return " ".join(words)
 
     def _indexed(self, syllable: str) -> bool:
-        return bool(self._df("body_syl", syllable) or self._df("title_syl", syllable))
+        """Held anywhere: in a body (:meth:`_known`) or only in a title."""
+        return self._known(syllable) or bool(self._df("title_syl", syllable))
 
     def completions(self, text: str, limit: int = 8) -> list[str]:
         """Ways to finish what is being typed, accents restored: ``"cong th"`` -> ``"công thương"``.
