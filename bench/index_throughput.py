@@ -226,8 +226,9 @@ def profile_pipeline(source: Path, work: Path, limit: int) -> None:
         print(f"  {label:36} {total:6.1f} s {total / seconds:6.0%} {total / report.added * 1000:6.2f} ms/article")
     rest = seconds - sum(v for k, v in timer.seconds.items() if not k.startswith(" "))
     print(f"  {'the rest':36} {rest:6.1f} s {rest / seconds:6.0%} {rest / report.added * 1000:6.2f} ms/article")
+    workers = Settings.from_env().workers
     print(f"  => one core: {report.added / seconds:.0f} articles/s; "
-          f"ceiling with {Settings.from_env().workers} workers: {Settings.from_env().workers * report.added / seconds:.0f}")
+          f"ceiling with {workers} workers: {workers * report.added / seconds:.0f}")
 
 
 def run(args, work: Path) -> None:

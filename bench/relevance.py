@@ -138,6 +138,11 @@ class TitleSet:
         want = set(wanted)
         return sum(want <= t for t in self.sets[accented])
 
+    def shared(self, query: str, in_order: bool) -> bool:
+        """More than one title holds the query, accents compared when it has them (tone
+        placement and NFD never count): no system can know which article is meant."""
+        return self.holders(query, in_order, accented=analysis.has_diacritics(query)) > 1
+
 
 def pick_fragment(title: str, rng: random.Random, identifies=lambda fragment: True) -> str | None:
     """3-6 consecutive title words that ``identifies`` accepts, holding a syllable whose
@@ -192,22 +197,22 @@ class Sampling:
 
 def identifying_rare_words(title: str, df, k: int, titles: TitleSet, accented: bool,
                            sampling: Sampling) -> str | None:
-    """The title's k rarest words, or its 3 rarest when another title holds the 2 (accents
-    compared or folded away); None when another title holds those too."""
+    """The title's k rarest words as the query types them (folded unless ``accented``), or
+    its 3 rarest when another title holds the 2; None when another title holds those too."""
+    typed = (lambda words: words) if accented else analysis.fold
     rare = rare_words(title, df, k)
-    # Words typed without any accent ("Vivo X60") are searched folded, so compared folded.
-    compare = accented and bool(rare) and analysis.has_diacritics(rare)
-    if rare and titles.holders(rare, in_order=False, accented=compare) > 1 and k == 2:
-        rare = rare_words(title, df, 3)
-        compare = accented and bool(rare) and analysis.has_diacritics(rare)
-        sampling.rare_widened[not accented] += bool(rare and titles.holders(rare, False, compare) == 1)
-    if rare and titles.holders(rare, in_order=False, accented=compare) > 1:
+    widened = False
+    if rare and k == 2 and titles.shared(typed(rare), in_order=False):
+        rare, widened = rare_words(title, df, 3), True
+    if rare and titles.shared(typed(rare), in_order=False):
         sampling.rare_none[not accented] += 1
         return None
-    return rare
+    sampling.rare_widened[not accented] += widened and rare is not None
+    return typed(rare) if rare else None
 
 
-def build_queries(records: list[dict], sample: int, seed: int, as_drawn: bool = False) -> tuple[list[dict], Sampling]:
+def build_queries(records: list[dict], title_set: TitleSet, sample: int, seed: int,
+                  as_drawn: bool = False) -> tuple[list[dict], Sampling]:
     """Per sampled article: its id, title and the six queries (``None`` where impossible).
 
     Unless ``as_drawn``, every query identifies its article: no other title holds the
@@ -220,13 +225,13 @@ def build_queries(records: list[dict], sample: int, seed: int, as_drawn: bool = 
     eligible = [r for r in records if titles[r["title"]] == 1
                 and sum(bool(_clean_token(t)) for t in r["title"].split()) >= 6]
     df = document_frequencies(records)
-    title_set = TitleSet(records)
     sampling = Sampling()
     cases = []
     for r in rng.sample(eligible, min(sample, len(eligible))):
         if as_drawn:
             fragment = pick_fragment(r["title"], rng)
-            rare = unaccented_rare = rare_words(r["title"], df, rng.choice((2, 3)))
+            rare = rare_words(r["title"], df, rng.choice((2, 3)))
+            unaccented_rare = analysis.fold(rare) if rare else None
         else:
             fragment = pick_fragment(r["title"], rng, lambda f: title_set.holders(f, in_order=True) == 1)
             sampling.fragments_none += fragment is None
@@ -239,7 +244,7 @@ def build_queries(records: list[dict], sample: int, seed: int, as_drawn: bool = 
             flip_text(fragment) if fragment else None,
             unicodedata.normalize("NFD", fragment) if fragment else None,
             rare,
-            analysis.fold(unaccented_rare) if unaccented_rare else None,
+            unaccented_rare,
         ]
         cases.append({"id": r["id"], "title": r["title"], "queries": queries})
     return cases, sampling
@@ -313,22 +318,6 @@ def _syllables(text: str, accented: bool) -> list[str]:
     return syls if accented else analysis.fold_terms(syls)
 
 
-def title_holds(title: list[str], query: list[str], in_order: bool) -> bool:
-    """Whether title syllables hold the query's: as a run (fragments) or all of them (rare words)."""
-    if not in_order:
-        return set(query) <= set(title)
-    n = len(query)
-    return any(title[i : i + n] == query for i in range(len(title) - n + 1))
-
-
-def ambiguous(query: str, titles: dict[bool, list[list[str]]], in_order: bool) -> bool:
-    """More than one dantri title holds the query, accents compared when the query has them
-    (tone placement and NFD never count): no system can know which article is meant."""
-    accented = analysis.has_diacritics(query)
-    wanted = _syllables(query, accented)
-    return sum(title_holds(t, wanted, in_order) for t in titles[accented]) > 1
-
-
 class Failure(NamedTuple):
     """A query whose known item vnsearch did not rank first."""
 
@@ -370,18 +359,16 @@ def build_systems(records: list[dict], path, reuse_index: bool) -> dict:
     }
 
 
-def evaluate(cases: list[dict], systems: dict, records: list[dict]) -> Evaluation:
+def evaluate(cases: list[dict], systems: dict, records: list[dict], title_set: TitleSet) -> Evaluation:
     types = range(len(QUERY_TYPES))
     result = Evaluation({name: [[] for _ in types] for name in systems}, [[] for _ in types],
                         [0 for _ in types], [[] for _ in types])
     titles = {r["id"]: r["title"] for r in records}
-    title_syllables = {accented: [_syllables(r["title"], accented) for r in records]
-                       for accented in (True, False)}
     for case in cases:
         for t, query in enumerate(case["queries"]):
             if not query:
                 continue
-            unclear = ambiguous(query, title_syllables, in_order=t < 4)
+            unclear = title_set.shared(query, in_order=t < 4)
             result.ambiguous[t] += unclear
             for name, system in systems.items():
                 ids, total = system.top10(query)
@@ -446,9 +433,10 @@ def main() -> None:
     path = common.corpus_path("dantri")
     common.print_header("known-item relevance on dantri (MRR@10)")
     records = list(common.iter_corpus("dantri"))
-    cases, sampling = build_queries(records, args.sample, args.seed, args.as_drawn)
+    title_set = TitleSet(records)
+    cases, sampling = build_queries(records, title_set, args.sample, args.seed, args.as_drawn)
     systems = build_systems(records, path, args.reuse_index)
-    result = evaluate(cases, systems, records)
+    result = evaluate(cases, systems, records, title_set)
 
     fragments = [c["queries"][0] for c in cases if c["queries"][0]]
     flipped = sum(flip_text(f) != unicodedata.normalize("NFC", f) for f in fragments)
