@@ -329,11 +329,12 @@ class SearchEngine:
                     total += W_TITLE * view.bm25("title_fold", term, docs)
                 continue
             for syl, folded in zip(clause.syllables, clause.folded):
-                total += _as_typed(view, syl, folded, docs, title_only)
+                _add_as_typed(total, view, syl, folded, docs, title_only=title_only)
         for syls, folds in self._runs(clauses):
             for n in (2, 3):
                 for i in range(len(folds) - n + 1):
-                    total += W_COMPOUND * _as_typed(view, "_".join(syls[i : i + n]), "_".join(folds[i : i + n]), docs)
+                    _add_as_typed(total, view, "_".join(syls[i : i + n]), "_".join(folds[i : i + n]), docs,
+                                  scale=W_COMPOUND)
         if self.settings.recency_weight and view.newest:
             dates = view.date[docs]
             age_days = np.maximum(0, (view.newest - dates) / 86400.0)
@@ -531,22 +532,21 @@ def vietnam_time(iso: str | None) -> str | None:
     return moment.astimezone(VIETNAM_TZ).isoformat() if moment.tzinfo else iso
 
 
-def _as_typed(view: IndexView, exact: str, folded: str, docs: np.ndarray, title_only: bool = False) -> np.ndarray:
-    """BM25 of a word or compound as the user typed it, title over body.
+def _add_as_typed(total: np.ndarray, view: IndexView, exact: str, folded: str, docs: np.ndarray,
+                  scale: float = 1.0, title_only: bool = False) -> None:
+    """Add to ``total`` the BM25 of a word or compound as the user typed it, title over body.
 
     Typed with accents, it counts in its own spelling, and spellings that only fold like it
     ("mà", "má" for "mã") count a fraction; typed without, it counts in every spelling.
     """
     fields = ((W_TITLE, "title"),) if title_only else ((W_TITLE, "title"), (W_BODY, "body"))
-    total = np.zeros(len(docs), dtype=np.float32)
-    folded_weight = 1.0
+    folded_weight = scale
     if analysis.has_diacritics(exact):
-        folded_weight = W_FOLDED_ONLY
+        folded_weight = scale * W_FOLDED_ONLY
         for weight, field_ in fields:
-            total += weight * view.bm25(f"{field_}_syl", exact, docs)
+            total += scale * weight * view.bm25(f"{field_}_syl", exact, docs)
     for weight, field_ in fields:
         total += folded_weight * weight * view.bm25(f"{field_}_fold", folded, docs)
-    return total
 
 
 def _agreement_key(syllable: str, folded: str) -> str:
