@@ -27,7 +27,7 @@ VIETNAM_TZ = timezone(timedelta(hours=7), "ICT")
 MAX_BODY_CHARS = 1_000_000
 SUPPORTED_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".json.gz", ".txt")
 _TEXT_FIELDS = ("id", "title", "body", "summary", "category", "url", "author", "source")
-_REQUIRED = ("id", "title", "body")
+_REQUIRED = ("id", "title")  # photo and video items and briefs carry a title alone
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
 _LINE_BREAK_RE = re.compile(r"\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
 _TAG_RE = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
@@ -172,8 +172,6 @@ def article_from_dict(record: object) -> Article:
         if not values[name]:
             raise RecordError(f"missing or empty {name!r}")
     body = html_to_text(values["body"])
-    if not body.strip():
-        raise RecordError("'body' has no text once HTML markup is removed")
     if len(body) > MAX_BODY_CHARS:
         raise RecordError(f"'body' has {len(body):,} characters; the limit is {MAX_BODY_CHARS:,}")
     raw_date = record.get("date")

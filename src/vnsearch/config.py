@@ -19,6 +19,7 @@ class Settings:
     recency_weight: float = 0.15  # how much a brand-new article gains over an old one
     recency_half_life_days: float = 30.0
     cache_size: int = 256  # search results kept per index generation
+    synonyms: str = ""  # a newsroom's own synonyms file (Solr's format), added to the built-in list
 
     @classmethod
     def from_env(cls, environ=os.environ, **overrides) -> "Settings":

@@ -1,7 +1,10 @@
 """The query language readers and journalists type, parsed into clauses.
 
-- plain words: all must match (``cong thuong``);
-- ``"quoted phrases"``: the words in order;
+- plain words: a short query needs them all, a long one most of them (see
+  :mod:`vnsearch.matching`); a syllable typed with accents matches only as typed
+  (``lúa``), one typed without matches every spelling (``lua``);
+- ``"quoted phrases"``: the words in order, always required;
+- ``+word``: this word must be there, however long the query;
 - ``-word`` and ``-"phrase"``: exclude;
 - ``a OR b``: either;
 - ``title:``, ``author:``, ``category:``, ``source:`` prefixes;
@@ -18,7 +21,7 @@ number of clauses.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
 from vnsearch import analysis
 
@@ -27,7 +30,7 @@ MAX_CLAUSES = 32
 MAX_WILDCARDS = 4  # wildcard clauses per query; each reads up to 50 terms' postings
 FIELDS = ("title", "author", "category", "source")
 FIELD_ALIASES = {"tieude": "title", "tacgia": "author", "chuyenmuc": "category", "nguon": "source"}
-_RAW_TOKEN_RE = re.compile(r'(-?)(?:([^\s":]+):)?("[^"]*"?|[^\s"]+)')
+_RAW_TOKEN_RE = re.compile(r'([-+]?)(?:([^\s":]+):)?("[^"]*"?|[^\s"]+)')
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class Clause:
     negated: bool = False
     field: str | None = None
     wildcard: str | None = None  # folded pattern with * and ?, for wildcard clauses
+    must: bool = False  # typed with a leading "+": required however long the query
 
     @property
     def is_filter(self) -> bool:
@@ -57,7 +61,8 @@ class Clause:
 
     def __str__(self) -> str:
         body = f'"{" ".join(self.syllables)}"' if self.quoted else (self.wildcard or " ".join(self.syllables))
-        return ("-" if self.negated else "") + (f"{self.field}:" if self.field else "") + body
+        sign = "-" if self.negated else "+" if self.must else ""
+        return sign + (f"{self.field}:" if self.field else "") + body
 
 
 @dataclass(frozen=True)
@@ -102,8 +107,8 @@ def parse(text: str) -> Query:
     text = analysis.normalize(text[:MAX_QUERY_CHARS])
     items: list[Clause | str] = []
     for match in _RAW_TOKEN_RE.finditer(text):
-        negation, prefix, body = match.groups()
-        if body == "OR" and not negation and not prefix:
+        sign, prefix, body = match.groups()
+        if body == "OR" and not sign and not prefix:
             items.append("OR")
             continue
         if not prefix and body.endswith(":") and _field(body.rstrip(":")):
@@ -111,7 +116,10 @@ def parse(text: str) -> Query:
         fieldname = _field(prefix)
         if prefix and fieldname is None:
             body = f"{prefix} {body}"  # a stray colon: "a:b" is two words
-        items.extend(_clauses(body, bool(negation), fieldname))
+        clauses = _clauses(body, sign == "-", fieldname)
+        if sign == "+":
+            clauses = [replace(c, must=True) for c in clauses]
+        items.extend(clauses)
     items = _bound_wildcards(items)
     clauses, groups = _combine(items)
     groups = [list(dict.fromkeys(g)) for g in groups]  # "a OR a" asks for a once

@@ -8,7 +8,6 @@ the query's words, word pairs and runs held by the title, and a gentle recency b
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections import OrderedDict
@@ -21,19 +20,23 @@ from vnsearch import analysis, snippets
 from vnsearch.articles import VIETNAM_TZ
 from vnsearch.config import Settings
 from vnsearch.indexer import open_index
+from vnsearch.masks import MAX_WILDCARD_TERMS, Match, highlight_terms, match
+from vnsearch.matching import Plan, Unit
 from vnsearch.query import MAX_QUERY_CHARS, Clause, Query, parse
 from vnsearch.suggest import Suggester
-from vnsearch.view import IndexView, folded_name_matches
+from vnsearch.synonyms import load_cached as load_synonyms
+from vnsearch.view import IndexView
 
 SORTS = ("relevance", "newest", "oldest")
 MAX_PER_PAGE = 100
-MAX_WILDCARD_TERMS = 50
 RERANK_DEPTH = 100
 SUGGESTION_EVIDENCE = 100  # top-ranked titles read for accented word pairs
 # Field weights: a title match outweighs a body match; a word typed with accents matches
 # other accents at a fraction of the weight; compounds reward words kept together.
 W_TITLE, W_BODY = 5.0, 1.0
-W_FOLDED_ONLY = 0.1
+W_FOLDED_ONLY = 0.1  # after the "accents" relaxation, other spellings of an accented word
+W_FOLDED_WHEN_EXACT = 0.1  # as typed: other spellings of an accented word, in an article that holds it
+COVERAGE_POWER = 2.0  # how steeply the share of the query held weighs (see _coverage)
 W_COMPOUND = 0.3
 # Re-ranking of the top titles (see _rerank): a title holding every query word scores x3,
 # every word pair x2.5 more, and the words in the order typed x1.5 more.
@@ -103,6 +106,8 @@ class SearchResult:
     hits: list[Hit]
     facets: dict[str, list[FacetValue]]
     suggestion: str | None
+    relaxed: list[str] = field(default_factory=list)  # "accents", "words": how the query was relaxed
+    missing: list[str] = field(default_factory=list)  # words typed that no article holds
     took_ms: float = 0.0
 
     def to_dict(self) -> dict:
@@ -115,15 +120,9 @@ class SearchResult:
             "hits": [asdict(h) for h in self.hits],
             "facets": {name: [asdict(v) for v in values] for name, values in self.facets.items()},
             "suggestion": self.suggestion,
+            "relaxed": self.relaxed,
+            "missing": self.missing,
         }
-
-
-@dataclass
-class _Plan:
-    """What a parsed query asks of the index, in folded and accented terms."""
-
-    query: Query
-    runs: list[list[Clause]] = field(default_factory=list)
 
 
 class SearchEngine:
@@ -139,6 +138,7 @@ class SearchEngine:
         self._view = IndexView(self._searcher, self._segment_cache)
         self._checked = time.monotonic()
         self._cache: OrderedDict = OrderedDict()
+        self.synonyms = load_synonyms(self.settings.synonyms or None)
 
     def close(self) -> None:
         with self._lock:
@@ -188,67 +188,23 @@ class SearchEngine:
 
     def _search(self, view: IndexView, request: SearchRequest) -> SearchResult:
         query = parse(request.query)
-        mask = view.live & self._filter_mask(view, request, query)
-        if not query.is_empty:
-            mask &= self._match_mask(view, query)
-        docs = np.flatnonzero(mask)
+        plan = Plan.build(query, self.synonyms)
+        base = view.live & self._filter_mask(view, request)
+        found = match(view, plan, base) if plan.units() or plan.exclude else Match(np.flatnonzero(base), True, 0)
+        docs = found.docs
         total = int(len(docs))
         facets = self._facets(view, docs)
         start = (request.page - 1) * request.per_page
         # One ranking serves the page and the suggestion's evidence (its top titles).
-        order = self._order(view, query, request, docs, max(start + request.per_page, SUGGESTION_EVIDENCE))
+        order = self._order(view, plan, found, request, max(start + request.per_page, SUGGESTION_EVIDENCE))
         page_docs = order[start : start + request.per_page]
-        terms = {f for c in query.positive_clauses() for f in c.folded}
+        terms = highlight_terms(plan, found.exact)
         hits = [self._hit(view, int(d), float(s), terms) for d, s in page_docs]
         suggestion = self._suggestion(view, query, [d for d, _ in order[:SUGGESTION_EVIDENCE]])
-        return SearchResult(request.query, total, request.page, request.per_page, hits, facets, suggestion)
+        return SearchResult(request.query, total, request.page, request.per_page, hits, facets, suggestion,
+                            relaxed=found.relaxed, missing=found.missing)
 
-    # -- matching ------------------------------------------------------------
-
-    @staticmethod
-    def _fields(clause: Clause) -> tuple[str, ...]:
-        return ("title_fold",) if clause.field == "title" else ("title_fold", "body_fold")
-
-    def _clause_mask(self, view: IndexView, clause: Clause) -> np.ndarray:
-        fields_ = self._fields(clause)
-        if clause.is_filter:
-            return self._name_mask(view, f"{clause.field}_key", clause.folded)
-        if clause.wildcard:
-            mask = np.zeros(view.size, dtype=bool)
-            for fieldname in fields_:
-                for term in view.expand(fieldname, clause.wildcard, MAX_WILDCARD_TERMS):
-                    mask[view.postings(fieldname, term)[0]] = True
-            return mask
-        if clause.is_phrase:
-            return view.phrase_mask(fields_, clause.folded)
-        mask = view.term_mask(fields_, clause.folded[0])
-        for folded in clause.folded[1:]:  # a hyphenated word: every part, adjacency ranks
-            mask &= view.term_mask(fields_, folded)
-        return mask
-
-    def _match_mask(self, view: IndexView, query: Query) -> np.ndarray:
-        mask = np.ones(view.size, dtype=bool)
-        for clause in query.required:
-            mask &= self._clause_mask(view, clause)
-        for group in query.any_of:
-            either = np.zeros(view.size, dtype=bool)
-            for clause in group:
-                either |= self._clause_mask(view, clause)
-            mask &= either
-        return mask & ~self._exclusion_mask(view, query)
-
-    def _exclusion_mask(self, view: IndexView, query: Query) -> np.ndarray:
-        mask = np.zeros(view.size, dtype=bool)
-        for clause in query.excluded:
-            mask |= self._clause_mask(view, clause)
-        return mask
-
-    @staticmethod
-    def _name_mask(view: IndexView, column: str, wanted: tuple[str, ...]) -> np.ndarray:
-        codes = [i for i, name in enumerate(view.facet_values[column]) if name and folded_name_matches(name, wanted)]
-        return np.isin(view.facet_codes[column], codes)
-
-    def _filter_mask(self, view: IndexView, request: SearchRequest, query: Query) -> np.ndarray:
+    def _filter_mask(self, view: IndexView, request: SearchRequest) -> np.ndarray:
         mask = np.ones(view.size, dtype=bool)
         for column, value in (("category_key", request.category), ("author_key", request.author),
                               ("source_key", request.source)):
@@ -291,8 +247,9 @@ class SearchEngine:
 
     # -- ranking -------------------------------------------------------------
 
-    def _order(self, view, query, request, docs, wanted: int) -> list[tuple[int, float]]:
-        """The first ``wanted`` documents in the requested order, with their scores."""
+    def _order(self, view, plan: Plan, found: Match, request, wanted: int) -> list[tuple[int, float]]:
+        """The first ``wanted`` admitted documents in the requested order, with their scores."""
+        query, docs = plan.query, found.docs
         if not len(docs):
             return []
         sort = request.sort
@@ -304,7 +261,7 @@ class SearchEngine:
             key = -dates if sort == "newest" else np.where(dates > -(2**61), dates, 2**62)
             order = np.lexsort((docs, key))[:wanted]
             return [(int(docs[i]), 0.0) for i in order]
-        scores = self.score(view, query, docs)
+        scores = self.score(view, plan, found, docs)
         top = min(len(docs), max(RERANK_DEPTH, wanted))
         if len(docs) > top:  # only the best few hundred need a full sort
             candidates = np.argpartition(-scores, top - 1)[:top]
@@ -316,10 +273,16 @@ class SearchEngine:
         order = candidates[np.lexsort((-view.date[docs[candidates]], -reranked[candidates]))][:wanted]
         return [(int(docs[i]), round(float(reranked[i]), 4)) for i in order]
 
-    def score(self, view: IndexView, query: Query, docs: np.ndarray) -> np.ndarray:
-        """Relevance of each doc in ``docs`` (before title-phrase re-ranking)."""
+    def score(self, view: IndexView, plan: Plan, found: Match, docs: np.ndarray) -> np.ndarray:
+        """Relevance of each doc in ``docs`` (before title-phrase re-ranking).
+
+        BM25 of the words as typed (title over body), of the compounds they form, and of the
+        synonyms that stood in for them; times the share of the query the article holds
+        (:func:`_coverage`) and a gentle recency boost.
+        """
         total = np.zeros(len(docs), dtype=np.float32)
-        clauses = query.positive_clauses()
+        folded_weight = W_FOLDED_ONLY if not found.exact else W_FOLDED_WHEN_EXACT
+        clauses = plan.query.positive_clauses()
         for clause in clauses:
             if clause.is_filter:
                 continue
@@ -329,12 +292,17 @@ class SearchEngine:
                     total += W_TITLE * view.bm25("title_fold", term, docs)
                 continue
             for syl, folded in zip(clause.syllables, clause.folded):
-                _add_as_typed(total, view, syl, folded, docs, title_only=title_only)
+                _add_as_typed(total, view, syl, folded, docs, folded_weight, title_only=title_only)
         for syls, folds in self._runs(clauses):
             for n in (2, 3):
                 for i in range(len(folds) - n + 1):
                     _add_as_typed(total, view, "_".join(syls[i : i + n]), "_".join(folds[i : i + n]), docs,
-                                  scale=W_COMPOUND)
+                                  folded_weight, scale=W_COMPOUND)
+        for unit in plan.should + plan.must:
+            if unit.synonym:
+                total += _synonym_score(view, unit, docs)
+        if len(found.unit_masks) > 1:
+            total *= _coverage(view, plan, found, docs) ** COVERAGE_POWER
         if self.settings.recency_weight and view.newest:
             dates = view.date[docs]
             age_days = np.maximum(0, (view.newest - dates) / 86400.0)
@@ -409,8 +377,8 @@ class SearchEngine:
     def _hit(self, view: IndexView, docnum: int, score: float, terms: set[str]) -> Hit:
         stored = view.stored(docnum)
         body = stored.get("body", "")
-        text = body
-        if terms and stored.get("summary"):
+        text = body or stored.get("summary", "")  # a title-only article shows its summary, if any
+        if terms and body and stored.get("summary"):
             text = stored["summary"] + "\n" + body
         return Hit(
             id=stored["id"], title=stored.get("title", ""), url=stored.get("url", ""),
@@ -533,20 +501,45 @@ def vietnam_time(iso: str | None) -> str | None:
 
 
 def _add_as_typed(total: np.ndarray, view: IndexView, exact: str, folded: str, docs: np.ndarray,
-                  scale: float = 1.0, title_only: bool = False) -> None:
+                  other_spellings: float, scale: float = 1.0, title_only: bool = False) -> None:
     """Add to ``total`` the BM25 of a word or compound as the user typed it, title over body.
 
     Typed with accents, it counts in its own spelling, and spellings that only fold like it
-    ("mà", "má" for "mã") count a fraction; typed without, it counts in every spelling.
+    ("mà", "má" for "mã") count ``other_spellings`` of it; typed without, it counts in every spelling.
     """
     fields = ((W_TITLE, "title"),) if title_only else ((W_TITLE, "title"), (W_BODY, "body"))
     folded_weight = scale
     if analysis.has_diacritics(exact):
-        folded_weight = scale * W_FOLDED_ONLY
+        folded_weight = scale * other_spellings
         for weight, field_ in fields:
             total += scale * weight * view.bm25(f"{field_}_syl", exact, docs)
     for weight, field_ in fields:
         total += folded_weight * weight * view.bm25(f"{field_}_fold", folded, docs)
+
+
+def _synonym_score(view: IndexView, unit: Unit, docs: np.ndarray) -> np.ndarray:
+    """BM25 of the best synonym variant in each document, scaled to the syllables typed:
+    an article that says "cảnh sát giao thông" scores for "CSGT" about as one that says "CSGT"."""
+    best = np.zeros(len(docs), dtype=np.float32)
+    for option in unit.options[1:]:
+        variant = np.zeros(len(docs), dtype=np.float32)
+        syllables = [f for clause in option for f in clause.folded]
+        for folded in syllables:
+            variant += W_TITLE * view.bm25("title_fold", folded, docs) + W_BODY * view.bm25("body_fold", folded, docs)
+        np.maximum(best, variant * (unit.width / len(syllables)), out=best)
+    return best
+
+
+def _coverage(view: IndexView, plan: Plan, found: Match, docs: np.ndarray) -> np.ndarray:
+    """The share of the query each document holds, each plain word weighted by its idf and the
+    syllables it spans: an article holding 7 of 8 words outranks one holding 5."""
+    held = np.zeros(len(docs), dtype=np.float32)
+    whole = 0.0
+    for unit, mask in zip(plan.should, found.unit_masks):
+        weight = unit.width * view.idf_of_count(int(np.count_nonzero(mask & view.live)))
+        held += weight * mask[docs]
+        whole += weight
+    return held / whole if whole else np.ones(len(docs), dtype=np.float32)
 
 
 def _agreement_key(syllable: str, folded: str) -> str:

@@ -1,10 +1,13 @@
 """Body snippets with the matched words wrapped in ``<mark>``; everything else escaped.
 
-Matching is on folded syllables, so a query typed without diacritics highlights the
-accented words it found.
+``terms`` follow the matching rules: a folded term (``lua``, typed without accents) marks
+every spelling; an accented one (``lúa``) marks only that syllable, whatever its tone-mark
+placement, case or i/y spelling.
 
 >>> snippet("Sở Công Thương tỉnh Hoà Bình họp <b>bàn</b>.", {"cong", "thuong"}, width=12)
 'Sở <mark>Công</mark> <mark>Thương</mark> tỉnh Hoà Bình họp &lt;b&gt;bàn&lt;/b&gt;.'
+>>> snippet("Giá lúa tăng, lựa chọn giống lúa mới.", {"lúa"})
+'Giá <mark>lúa</mark> tăng, lựa chọn giống <mark>lúa</mark> mới.'
 """
 
 from __future__ import annotations
@@ -26,8 +29,9 @@ def snippet(text: str, terms: set[str], width: int = 36) -> str:
     if not spans:
         return html.escape(text[:200])
     fold, canonical = analysis.fold, analysis.canonical_syllable
-    folded = [fold(canonical(text[a:b])) for a, b in spans]
-    hits = [f in terms for f in folded]
+    syllables = [canonical(analysis.place_tone(text[a:b])) for a, b in spans]
+    folded = [fold(s) for s in syllables]
+    hits = [f in terms or s in terms for s, f in zip(syllables, folded)]
     start = _best_window(folded, hits, width)
     end = min(len(spans), start + width)
     lo = spans[start][0]

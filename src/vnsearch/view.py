@@ -20,7 +20,6 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.query import Phrase
 from whoosh.util.numeric import byte_to_length
 
-from vnsearch import analysis
 
 TEXT_FIELDS = ("title_fold", "body_fold", "title_syl", "body_syl")
 FACET_COLUMNS = ("category_key", "author_key", "source_key")
@@ -227,6 +226,10 @@ class IndexView:
     def idf(self, fieldname: str, term: str) -> float:
         return self._idf(self.doc_frequency(fieldname, term))
 
+    def idf_of_count(self, df: int) -> float:
+        """The idf of something ``df`` live documents hold (a word in any of its spellings)."""
+        return self._idf(df)
+
     def _idf(self, df: int) -> float:
         return math.log(1.0 + (self.doc_count - df + 0.5) / (df + 0.5))
 
@@ -288,10 +291,3 @@ def _read_postings(matcher) -> tuple[np.ndarray, np.ndarray]:
     if not ids_blocks:
         return EMPTY_IDS, EMPTY_TF
     return np.concatenate(ids_blocks), np.concatenate(tf_blocks)
-
-
-def folded_name_matches(name: str, wanted_folded: tuple[str, ...]) -> bool:
-    """True when the folded syllables ``wanted_folded`` occur in order inside ``name``."""
-    have = analysis.fold_terms(analysis.syllables(analysis.normalize(name)))
-    n = len(wanted_folded)
-    return any(tuple(have[i : i + n]) == wanted_folded for i in range(len(have) - n + 1))

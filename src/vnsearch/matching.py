@@ -1,0 +1,150 @@
+"""What a parsed query requires of an article: the matching rules, independent of any engine.
+
+- **Typed accents are a filter, per syllable.** A syllable typed with any diacritic matches
+  only that syllable as typed, up to tone-mark placement, NFC/NFD, case and i/y (``lúa``
+  never matches ``lửa``); one typed without matches every spelling (``lua``).
+- **Long queries need most words, not all.** The plain words of a query count by syllable
+  (pyvi cannot segment text typed without accents, so syllables are what every query has):
+  up to :data:`ALL_WORDS_UP_TO` syllables, all are needed; beyond, all but a quarter
+  (:func:`needed`), in the spirit of Elasticsearch's ``minimum_should_match``.
+  Quoted phrases, ``+words``, ``title:`` and the filters (``author:``...) stay strict;
+  ``-`` exclusions always exclude.
+- **Equivalent spellings**: a run of plain words that spells a variant of a synonym group
+  (:mod:`vnsearch.synonyms`) is also satisfied by any other variant (``CSGT`` by
+  "cảnh sát giao thông"), and counts as the syllables typed.
+
+>>> from vnsearch.query import parse
+>>> plan = Plan.build(parse("giá vàng hôm nay xyzqw"))
+>>> [u.label for u in plan.should], plan.width, plan.needed
+(['giá', 'vàng', 'hôm', 'nay', 'xyzqw'], 5, 4)
+>>> needed(3), needed(4), needed(5), needed(8), needed(12)
+(3, 4, 4, 6, 9)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vnsearch import analysis
+from vnsearch.query import Clause, Query
+from vnsearch.synonyms import Synonyms, Variant
+
+ALL_WORDS_UP_TO = 4  # syllables: about two Vietnamese words
+
+
+def needed(width: int) -> int:
+    """How many of ``width`` syllables typed as plain words an article must hold."""
+    return width if width <= ALL_WORDS_UP_TO else width - width // 4
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One thing the user asked for: any of ``options`` holds it, an option when all its clauses hold.
+
+    The first option is what was typed; others are OR alternatives or synonyms.
+    """
+
+    options: tuple[tuple[Clause, ...], ...]
+    width: int = 1
+    label: str = ""
+    synonym: bool = False  # options after the first are synonym variants, not OR alternatives
+
+    @property
+    def typed(self) -> tuple[Clause, ...]:
+        return self.options[0]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Strict units (``must``), units that count toward the minimum (``should``), exclusions."""
+
+    query: Query
+    must: tuple[Unit, ...] = ()
+    should: tuple[Unit, ...] = ()
+    exclude: tuple[Clause, ...] = ()
+
+    @property
+    def width(self) -> int:
+        return sum(u.width for u in self.should)
+
+    @property
+    def needed(self) -> int:
+        return needed(self.width)
+
+    @property
+    def accented(self) -> bool:
+        """Whether any syllable was typed with diacritics (so folding them could find more)."""
+        return any(analysis.has_diacritics(s) for u in self.must + self.should
+                   for option in u.options for c in option for s in c.syllables) or any(
+            analysis.has_diacritics(s) for c in self.exclude for s in c.syllables)
+
+    def units(self) -> tuple[Unit, ...]:
+        return self.must + self.should
+
+    @classmethod
+    def build(cls, query: Query, synonyms: Synonyms | None = None) -> "Plan":
+        must, should = [], []
+        run: list[Clause] = []
+
+        def end_run():
+            should.extend(_word_units(run, synonyms))
+            run.clear()
+
+        for clause in query.required:
+            if clause.must or clause.quoted or clause.field:
+                end_run()
+                must.append(Unit(((clause,),), len(clause.syllables) or 1, str(clause)))
+            elif clause.wildcard:
+                end_run()
+                should.append(Unit(((clause,),), 1, clause.text))
+            else:
+                run.append(clause)
+        end_run()
+        for group in query.any_of:
+            unit = Unit(tuple((c,) for c in group), 1, " OR ".join(str(c) for c in group))
+            strict = all(c.must or c.quoted or c.field for c in group)
+            (must if strict else should).append(unit)
+        return cls(query, tuple(must), tuple(should), query.excluded)
+
+
+def _word_units(run: list[Clause], synonyms: Synonyms | None) -> list[Unit]:
+    """One unit per plain word, except a run of words that spells a synonym: one unit for it.
+
+    A hyphenated word ("Covid-19", "TP.HCM") is one clause of several syllables; a synonym
+    match starts and ends on clause boundaries, longest first.
+    """
+    units, i = [], 0
+    while i < len(run):
+        match = _synonym_at(run, i, synonyms) if synonyms else None
+        if match:
+            end, others = match
+            typed = tuple(run[i:end])
+            alternatives = tuple((_variant_clause(v),) for v in others)
+            width = sum(len(c.syllables) for c in typed)
+            units.append(Unit((typed,) + alternatives, width, " ".join(c.text for c in typed), synonym=True))
+            i = end
+            continue
+        clause = run[i]
+        units.append(Unit(((clause,),), len(clause.syllables), clause.text))
+        i += 1
+    return units
+
+
+def _synonym_at(run: list[Clause], start: int, synonyms: Synonyms) -> tuple[int, list[Variant]] | None:
+    """The longest run of clauses from ``start`` that spells a variant: (end, other variants)."""
+    best = None
+    folded: tuple[str, ...] = ()
+    for end in range(start + 1, len(run) + 1):
+        folded += run[end - 1].folded
+        if len(folded) > synonyms.longest:
+            break
+        others = synonyms.others(folded)
+        if others:
+            best = (end, others)
+    return best
+
+
+def _variant_clause(variant: Variant) -> Clause:
+    """A synonym variant as a clause: folded syllables (any accents), a phrase when several."""
+    text = " ".join(variant.syllables)
+    return Clause(text, variant.syllables, variant.syllables, quoted=len(variant.syllables) > 1)
