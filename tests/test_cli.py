@@ -47,7 +47,7 @@ def test_search_json_is_the_api_shape(run, sample_index):
     data = json.loads(result.stdout)
     assert data["hits"][0]["id"] == "mau-001"
     assert data["suggestion"] == "công thương hoà bình"
-    assert {"query", "total", "page", "per_page", "hits", "facets", "suggestion"} == set(data)
+    assert {"query", "total", "page", "per_page", "hits", "facets", "suggestion", "corrected_from"} == set(data)
 
 
 def test_search_filters_and_sort(run, sample_index):
