@@ -29,7 +29,7 @@ DOCS = [
     *[article(f"giavi{i}", f"Gia vị Việt vào thị trường mới {i}", "Gia vị Việt được ưa chuộng với người nước ngoài.",
               category="Kinh doanh", source="Dân Trí", date=f"2021-02-{i + 1:02d}T08:00:00+07:00") for i in range(4)],
     # "lửa" (fire) far more often than "lúa" (rice).
-    *[article(f"lua{i}", f"Lửa bùng lên ở kho hàng số {i}", "Ngọn lửa được dập tắt, lửa lan nhanh.",
+    *[article(f"lua{i}", f"Lửa bùng lên ở kho hàng số {i}", "Ngọn lửa được dập tắt, lửa lan nhanh, đa số hàng đã cháy.",
               category="Xã hội", source="Dân Trí", date=f"2021-01-{i + 1:02d}T08:00:00+07:00") for i in range(4)],
     article("lua-gao", "Nông dân thu hoạch lúa", "Giá lúa tăng nhẹ.", category="Kinh doanh", source="HBĐT",
             date="2021-01-20T08:00:00+07:00"),

@@ -21,6 +21,7 @@ CHART_WIDTH, CHART_HEIGHT = 600, 136
 PLOT_TOP, PLOT_BOTTOM = 20, 96  # room above the tallest bar for its count  # bars grow up from PLOT_BOTTOM; month and year labels sit below it
 MONTH_LABEL_SLOT = 30  # columns at least this wide get a month label ("T4")
 MAX_BAR_WIDTH = 48  # a few months should not look like a wall
+COUNT_CHAR_WIDTH = 7  # units a digit of a bar's count takes (11-unit text): a count shows where it fits
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,8 @@ def month_chart(months: list[FacetValue], link: Link) -> MonthChart | None:
         label = f"Tháng {int(key[5:7])}/{key[:4]}: {number(count)} bài"
         width = min(slot - gap, MAX_BAR_WIDTH)
         short = f"T{int(key[5:7])}" if slot >= MONTH_LABEL_SLOT else ""
-        bars.append(Bar(label, short, count, number(count) if short else "", link(**_range(month_bounds(key))), round(x, 2), round(x + (slot - width) / 2, 2),
+        count_text = number(count) if slot >= COUNT_CHAR_WIDTH * len(number(count)) + 4 else ""
+        bars.append(Bar(label, short, count, count_text, link(**_range(month_bounds(key))), round(x, 2), round(x + (slot - width) / 2, 2),
                         round(width, 2), round(PLOT_BOTTOM - height, 2), round(height, 2)))
     return MonthChart(bars, _spaced(years), peak, round(slot, 2))
 
