@@ -204,3 +204,17 @@ def test_dantri_completions_keep_what_was_typed(dantri_engine):
 def test_dantri_misspelling_shows_the_corrected_results(dantri_engine):
     result = dantri_engine.search(query="bóng đáa")
     assert result.corrected_from == "bóng đáa" and result.total > 100
+
+
+@pytest.mark.slow
+def test_readme_first_example_works_on_the_data_run_sh_indexes(dantri_engine):
+    import re
+
+    from conftest import ROOT
+
+    intro = (ROOT / "README.md").read_text(encoding="utf-8").split("## ", 1)[0]
+    match = re.search(r'Readers type `([^`]+)` on a phone and find "([^"]+)"', intro)
+    assert match, "the README's first example moved: update this test"
+    query, expected = match.groups()
+    first = dantri_engine.search(query=query).hits[0]
+    assert expected in first.title and first.source == "HBĐT"  # the seed page, from Báo Hòa Bình
