@@ -615,7 +615,7 @@ def test_param_error_message_is_vietnamese():
         parse_search_args({"page": "-1"})
 
 
-@pytest.mark.parametrize("name", ["params", "facets"])
+@pytest.mark.parametrize("name", ["params", "facets", "results", "export"])
 def test_web_docstring_examples(name):
     import doctest
     import importlib
@@ -819,3 +819,10 @@ def test_access_log_writes_a_line_per_request(sample_index, capsys):
 def test_no_access_log_unless_asked(client, capsys):
     client.get("/api/search")
     assert capsys.readouterr().err == ""
+
+
+def test_page_numbers_read_the_vietnamese_way():
+    from vnsearch.web.results import pagination
+
+    labels = [p.label for p in pagination(1500, 20_000, 10, lambda **changes: "")]
+    assert "1.500" in labels and "2.000" in labels and "1500" not in labels

@@ -11,6 +11,7 @@ from typing import Callable
 
 from vnsearch.search import FacetValue, SearchEngine, SearchRequest, SearchResult
 from vnsearch.web import facets
+from vnsearch.web.filters import number
 from vnsearch.web.params import DEFAULTS, request_args
 
 SORT_LABELS = {"relevance": "Liên quan", "newest": "Mới nhất", "oldest": "Cũ nhất"}
@@ -160,7 +161,7 @@ def pagination(page: int, total: int, per_page: int, link: Callable[..., str], a
     for n in numbers:
         if n - previous > 1:
             out.append(PageLink("…", None))
-        out.append(PageLink(str(n), None if n == page else link(page=n), n == page))
+        out.append(PageLink(number(n), None if n == page else link(page=n), n == page))
         previous = n
     if page < last:
         out.append(PageLink("Sau ›", link(page=page + 1)))

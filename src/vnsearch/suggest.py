@@ -9,12 +9,12 @@ makes most likely, rewarding pairs that pyvi indexed as one word (``công_thươ
 from __future__ import annotations
 
 import itertools
-
-import numpy as np
-from collections import Counter
 import math
 import unicodedata
+from collections import Counter
 from functools import lru_cache
+
+import numpy as np
 
 from vnsearch import analysis
 
