@@ -181,3 +181,81 @@ def test_screenshot_for_the_readme(browser, request, tmp_path):
             DOCS.mkdir(exist_ok=True)
             page.screenshot(path=str(DOCS / "screenshot.png"))
         close_without_errors(page)
+
+
+def test_phone_chart_shows_the_count_of_every_month(browser, site):
+    page = new_page(browser, PHONE)
+    search(page, site, "hoa binh")
+    rows = page.locator(".count-rows li")
+    assert rows.count() == 3
+    assert page.locator(".count-rows").is_visible() and not page.locator(".chart-svg").is_visible()
+    # The counts are text on the page, next to their bars: nothing to hover.
+    assert page.locator(".count-rows .count").all_inner_texts() == ["1", "2", "1"]
+    for i in range(rows.count()):
+        box = rows.nth(i).locator("a").bounding_box()
+        assert box["height"] >= 44 and box["width"] > 300
+    page.locator(".chart").scroll_into_view_if_needed()
+    page.locator(".chart").screenshot(path=str(_artifact("chart-phone.png")))
+    with page.expect_navigation():
+        rows.nth(1).locator("a").click()
+    assert page.locator(".summary .total").inner_text() == "2"
+    close_without_errors(page)
+
+
+def test_desktop_chart_writes_the_counts_on_the_bars(browser, site):
+    page = new_page(browser, DESKTOP)
+    search(page, site, "")
+    assert page.locator(".chart-svg").is_visible() and not page.locator(".count-rows").is_visible()
+    assert "6" in page.locator(".chart-svg text.count").all_text_contents()  # April 2021
+    screenshot(page, "chart-desktop.png")
+    close_without_errors(page)
+
+
+def test_article_page_marks_the_search_words_and_leads_back(browser, site):
+    page = new_page(browser, PHONE)
+    search(page, site, "cong thuong")
+    with page.expect_navigation():
+        page.locator(".hits .hit h2 a").first.click()
+    marks = page.locator("article.article mark").all_inner_texts()
+    assert {"Công", "Thương"} <= set(marks), marks
+    back = page.locator("p.back a")
+    assert back.is_visible() and "cong thuong" in back.inner_text()
+    assert back.bounding_box()["height"] >= 44
+    screenshot(page, "article-phone.png", full_page=True)
+    with page.expect_navigation():
+        back.click()
+    assert parse_qs(urlsplit(page.url).query) == {"q": ["cong thuong"]}
+    assert page.locator(".summary .total").is_visible()
+    close_without_errors(page)
+
+
+def test_phone_touch_targets_are_at_least_44_px(browser, site):
+    page = new_page(browser, PHONE)
+    page.goto(site + "/?q=hoa+binh&per_page=1&category=Kinh+doanh&category=Gi%C3%A1o+d%E1%BB%A5c")
+    selectors = ["aside.facets li a", ".pages a", ".sort a", ".chips a", ".tools a", ".hit .meta a"]
+    small = []
+    for selector in selectors:
+        links = page.locator(selector)
+        assert links.count() > 0, selector
+        for i in range(links.count()):
+            box = links.nth(i).bounding_box()
+            if box and (box["height"] < 44 or box["width"] < 44):
+                small.append((selector, links.nth(i).inner_text(), box["width"], box["height"]))
+    assert small == []
+    screenshot(page, "filters-phone.png", full_page=True)
+    close_without_errors(page)
+
+
+def test_search_box_completes_keeping_the_accents_typed(browser, site):
+    page = new_page(browser, DESKTOP)
+    page.goto(site + "/")
+    page.locator("#q").press_sequentially("bóng đ", delay=30)
+    page.locator("#q-suggestions option").first.wait_for(state="attached", timeout=5000)
+    options = page.eval_on_selector_all("#q-suggestions option", "els => els.map(e => e.value)")
+    assert options[0] == "bóng đá" and all(o.startswith("bóng đ") for o in options), options
+    close_without_errors(page)
+
+
+def _artifact(name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS / name

@@ -47,7 +47,7 @@ def test_search_json_is_the_api_shape(run, sample_index):
     data = json.loads(result.stdout)
     assert data["hits"][0]["id"] == "mau-001"
     assert data["suggestion"] == "công thương hoà bình"
-    assert {"query", "total", "page", "per_page", "hits", "facets", "suggestion", "relaxed", "missing"} == set(data)
+    assert {"query", "total", "page", "per_page", "hits", "facets", "suggestion", "corrected_from", "relaxed", "missing"} == set(data)
 
 
 def test_search_filters_and_sort(run, sample_index):
@@ -87,3 +87,10 @@ def test_installed_console_script_runs():
     out = subprocess.run([exe, "--help"], capture_output=True, text=True, check=True).stdout
     for command in ("index", "search", "stats", "delete", "serve"):
         assert command in out
+
+
+def test_search_says_how_the_query_was_relaxed(run, sample_index):
+    out = run("search", "tiềm vắc xin", "--index-dir", sample_index).stdout
+    assert "bỏ qua dấu" in out
+    out = run("search", "hoà bình xyzqw abcde fghij", "--index-dir", sample_index).stdout
+    assert "chứa một số từ" in out and "Không tìm thấy: xyzqw, abcde, fghij" in out

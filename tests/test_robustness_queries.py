@@ -128,7 +128,7 @@ def test_api_search_answers_200_or_a_400_with_an_error(client, params):
     if response.status_code == 400:
         assert list(body) == ["error"] and isinstance(body["error"], str) and body["error"], body
     else:
-        assert list(body) == ["query", "total", "page", "per_page", "hits", "facets", "suggestion", "relaxed", "missing"]
+        assert list(body) == ["query", "total", "page", "per_page", "hits", "facets", "suggestion", "corrected_from", "relaxed", "missing"]
         assert len(body["hits"]) <= body["per_page"]
 
 

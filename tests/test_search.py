@@ -213,9 +213,9 @@ def test_snippet_escapes_markup_from_articles(engine):
 
 def test_json_shape_is_the_api_contract(engine):
     data = engine.search(query="hà nội").to_dict()
-    assert set(data) == {"query", "total", "page", "per_page", "hits", "facets", "suggestion", "relaxed", "missing"}
+    assert set(data) == {"query", "total", "page", "per_page", "hits", "facets", "suggestion", "corrected_from", "relaxed", "missing"}
     assert set(data["hits"][0]) == {"id", "title", "url", "date", "category", "author", "source", "score", "snippet"}
-    assert set(data["facets"]) == {"category", "year", "month", "author"}
+    assert set(data["facets"]) == {"category", "year", "month", "author", "source"}
     assert set(data["facets"]["category"][0]) == {"value", "count"}
 
 

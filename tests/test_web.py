@@ -126,7 +126,7 @@ def test_unaccented_query_highlights_accented_words(client):
     assert response.status_code == 200
     assert "<mark>Công</mark> <mark>Thương</mark>" in html
     title = link_to(response, "Bí thư Tỉnh ủy làm việc với Sở Công Thương Hòa Bình")
-    assert title["href"] == "/article/mau-001"
+    assert title["href"] == "/article/mau-001?q=cong+thuong"  # the search rides along: the way back
     assert link_to(response, "https://example.vn/mau-001")["href"] == "https://example.vn/mau-001"
 
 
@@ -151,7 +151,8 @@ def test_sort_links_reorder_results(client):
     for label in ("Mới nhất", "Cũ nhất"):
         sort_link = link_to(client.get("/", query_string={"q": "hoa binh"}), label)
         response = client.get(sort_link["href"])
-        first[label] = next(link["href"] for link in page(response).links if link["href"].startswith("/article/"))
+        first[label] = next(urlsplit(link["href"]).path for link in page(response).links
+                            if link["href"].startswith("/article/"))
     assert first == {"Mới nhất": "/article/mau-005", "Cũ nhất": "/article/mau-007"}
 
 
@@ -165,9 +166,9 @@ def test_category_facet_filters_and_clicking_it_again_clears(client):
     active = link_to(filtered, "Kinh doanh 1", startswith=True)
     assert active["current"]
     assert params(active["href"]) == {"q": "hoa binh"}
-    # The other categories stay listed, with their counts for the query, to switch to.
+    # The other categories stay listed, with their counts for the query, to add to the choice.
     other = link_to(filtered, "Giáo dục 1")
-    assert params(other["href"]) == {"q": "hoa binh", "category": "Giáo dục"}
+    assert parse_qs(urlsplit(other["href"]).query) == {"q": ["hoa binh"], "category": ["Kinh doanh", "Giáo dục"]}
 
     cleared = client.get(active["href"])
     assert '<span class="total">4</span> bài' in cleared.get_data(as_text=True)
@@ -188,8 +189,8 @@ def test_year_facet_narrows_to_the_whole_year(client):
 
 def test_chosen_year_drills_down_to_months_with_counts(client):
     response = client.get("/", query_string={"from": "2021-01-01", "to": "2021-12-31"})
-    months = {link["text"]: link["href"] for link in page(response).links
-              if link["text"].startswith("Tháng ") and not link["in_svg"]}
+    months = {link["text"]: link["href"] for link in page(response).links  # the facet, not the chart's rows
+              if link["text"].startswith("Tháng ") and not link["in_svg"] and "/" not in link["text"]}
     assert set(months) == {"Tháng 3 2", "Tháng 4 6", "Tháng 5 1"}
     assert params(months["Tháng 4 6"]) == {"from": "2021-04-01", "to": "2021-04-30"}
     april = client.get(months["Tháng 4 6"])
@@ -524,7 +525,8 @@ def test_feed_holds_the_20_newest(sample_index, write_jsonl):
 def test_feed_takes_the_page_filters(client):
     filtered = ET.fromstring(client.get("/feed", query_string={"category": "Sức khỏe"}).data)
     assert [i.findtext("guid")[-7:] for i in filtered.findall("channel/item")] == ["mau-006", "mau-009"]
-    assert [i.findtext("category") for i in filtered.findall("channel/item")] == ["Sức khỏe", "Sức khỏe"]
+    # As the index spells it (and the facet shows it), whatever the article wrote ("Sức khỏe").
+    assert [i.findtext("category") for i in filtered.findall("channel/item")] == ["Sức khoẻ", "Sức khoẻ"]
 
 
 def test_feed_with_bad_parameter_is_400(client):
@@ -595,7 +597,7 @@ def test_parse_search_args_converts_every_parameter():
     request = parse_search_args({"q": " hà nội ", "category": "Xã hội", "author": "Lê Thu", "source": "Dân Trí",
                                  "from": "2021-03-01", "to": "2021-03-31", "sort": "newest", "page": "2",
                                  "per_page": "20"})
-    assert request == SearchRequest("hà nội", "Xã hội", "Lê Thu", "Dân Trí", date(2021, 3, 1), date(2021, 3, 31),
+    assert request == SearchRequest("hà nội", ("Xã hội",), "Lê Thu", "Dân Trí", date(2021, 3, 1), date(2021, 3, 31),
                                     "newest", 2, 20)
 
 
@@ -604,7 +606,7 @@ def test_parse_search_args_overrides_win():
 
 
 def test_request_args_round_trip_without_defaults():
-    request = SearchRequest("hà nội", category="Xã hội", date_from=date(2021, 3, 1), page=2)
+    request = SearchRequest("hà nội", category=("Xã hội",), date_from=date(2021, 3, 1), page=2)
     args = request_args(request)
     assert args == {"q": "hà nội", "category": "Xã hội", "from": "2021-03-01", "page": "2"}
     assert parse_search_args(args) == request
@@ -615,10 +617,216 @@ def test_param_error_message_is_vietnamese():
         parse_search_args({"page": "-1"})
 
 
-@pytest.mark.parametrize("name", ["params", "facets"])
+@pytest.mark.parametrize("name", ["params", "facets", "results", "export"])
 def test_web_docstring_examples(name):
     import doctest
     import importlib
 
     failures, tried = doctest.testmod(importlib.import_module(f"vnsearch.web.{name}"))
     assert tried > 0 and failures == 0
+
+
+# -- issue 12: the site as a reader and a journalist find it ---------------------
+
+
+@pytest.fixture
+def site_client(sample_index, write_jsonl):
+    """The samples plus an undated article, a title with entities and football news to misspell."""
+    extra = [article("khong-ngay", title="Tin không ghi ngày đăng", body="Bài này không có ngày.", category="Xã hội"),
+             article("nbsp", title="Giá vàng lúc&nbsp11h &amp; chiều nay", body="Giá vàng tăng.",
+                     date="2021-04-29T11:00:00+07:00", category="Kinh doanh")]
+    index_paths(sample_index, [write_jsonl(extra)])
+    return create_app({"TESTING": True, "INDEX_DIR": str(sample_index)}).test_client()
+
+
+def test_misspelled_query_shows_the_corrected_results_with_a_link_to_the_words_as_typed(client):
+    response = client.get("/", query_string={"q": "bóng đáa"})
+    html = response.get_data(as_text=True)
+    assert "Đang hiện kết quả cho <strong>bóng đá</strong>. Tìm chính xác:" in html
+    assert link_to(response, "Đội tuyển bóng đá Việt Nam tập trung chuẩn bị vòng loại")
+    exact = link_to(response, "bóng đáa")
+    assert params(exact["href"]) == {"q": "bóng đáa", "exact": "1"}
+    as_typed = client.get(exact["href"]).get_data(as_text=True)
+    # as typed, only "bóng" is in any article: the page says so and names the word nothing holds
+    assert "chứa một số từ" in as_typed and "Không tìm thấy: <s>đáa</s>" in as_typed
+    assert "Đang hiện kết quả" not in as_typed
+    assert api(client, q="bóng đáa")["corrected_from"] == "bóng đáa"
+    assert api(client, q="bóng đáa", exact="1")["relaxed"] == ["words"]
+
+
+def test_several_categories_from_the_url_the_api_and_the_facet(client):
+    both = client.get("/?q=&category=Kinh+doanh&category=Th%E1%BB%83+thao")
+    assert '<span class="total">4</span> bài' in both.get_data(as_text=True)  # 3 + 1
+    assert api(client, category=["Kinh doanh", "Thể thao"])["total"] == 4
+    active = [link for link in page(both).links if link["current"] and not link["in_svg"]]
+    assert {link["text"].split(" ")[0] for link in active} == {"Kinh", "Thể"}
+    # Unticking one keeps the other; each chip removes only its own section.
+    untick = link_to(both, "Thể thao 1", startswith=True)
+    assert parse_qs(urlsplit(untick["href"]).query) == {"category": ["Kinh doanh"]}
+    chips = {link["aria"]: link["href"] for link in page(both).links if (link["aria"] or "").startswith("Bỏ lọc")}
+    assert parse_qs(urlsplit(chips["Bỏ lọc chuyên mục Kinh doanh"]).query) == {"category": ["Thể thao"]}
+    # A new query from the box keeps both.
+    hidden = [(i["name"], i["value"]) for i in page(both).inputs if i.get("type") == "hidden"]
+    assert ("category", "Kinh doanh") in hidden and ("category", "Thể thao") in hidden
+
+
+def test_source_facet_in_the_sidebar_filters_by_source(client):
+    response = client.get("/", query_string={"q": "hoa binh"})
+    assert "<h3>Nguồn</h3>" in response.get_data(as_text=True)
+    source = link_to(response, "HBĐT 3")
+    assert params(source["href"]) == {"q": "hoa binh", "source": "HBĐT"}
+    assert '<span class="total">3</span> bài' in client.get(source["href"]).get_data(as_text=True)
+
+
+def test_numbers_read_the_vietnamese_way_in_messages(client):
+    html = client.get("/", query_string={"q": "tin " * 1250}).get_data(as_text=True)
+    assert "tối đa 2.000 ký tự" in html and "5.000 ký tự" in html and "2,000" not in html
+    assert "tối đa 2.000 ký tự" in client.get("/api/search", query_string={"q": "x" * 5000}).get_json()["error"]
+
+
+@pytest.mark.parametrize("query", ["OR", "-", "*", "OR OR"])
+def test_a_query_of_only_operators_says_it_has_no_words(client, query):
+    response = client.get("/", query_string={"q": query})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "không có từ nào để tìm" in html and "bài khớp" not in html
+    assert "không có từ nào để tìm" in client.get("/api/search", query_string={"q": query}).get_json()["error"]
+
+
+def test_hit_shows_the_category_spelled_as_the_facet_does(client):
+    response = client.get("/", query_string={"q": "tiem vac xin"})
+    html = response.get_data(as_text=True)
+    assert ">Sức khoẻ</a>" in html and "Sức khỏe" not in html
+
+
+def test_undated_article_meta_line_has_no_stray_dot(site_client):
+    response = site_client.get("/", query_string={"q": "khong ghi ngay"})
+    html = response.get_data(as_text=True)
+    meta = html.split('<p class="meta">', 1)[1].split("</p>", 1)[0]
+    assert meta.strip().startswith("<a ") and "·" not in meta.split("<a", 1)[0]
+    article_meta = site_client.get("/article/khong-ngay").get_data(as_text=True).split('<p class="meta">', 1)[1]
+    assert article_meta.strip().startswith("<a ")
+
+
+def test_title_entities_are_decoded(site_client):
+    html = site_client.get("/article/nbsp").get_data(as_text=True)
+    assert "<h1>Giá vàng lúc 11h &amp; chiều nay</h1>" in html and "&amp;nbsp" not in html
+
+
+def test_article_opened_from_results_highlights_the_words_and_leads_back(client):
+    results = client.get("/", query_string={"q": "cong thuong", "category": "Chính trị", "page": "1"})
+    opened = client.get(link_to(results, "Bí thư Tỉnh ủy làm việc với Sở Công Thương Hòa Bình")["href"])
+    html = opened.get_data(as_text=True)
+    assert "<h1>Bí thư Tỉnh ủy làm việc với Sở <mark>Công</mark> <mark>Thương</mark> Hòa Bình</h1>" in html
+    assert "lãnh đạo Sở <mark>Công</mark> <mark>Thương</mark> tỉnh" in html
+    back = link_to(opened, "‹ Quay lại kết quả tìm “cong thuong”")
+    assert params(back["href"]) == {"q": "cong thuong", "category": "Chính trị"}
+    assert client.get(back["href"]).status_code == 200
+    # Opened on its own, it has neither.
+    alone = client.get("/article/mau-001").get_data(as_text=True)
+    assert "<mark>" not in alone and "Quay lại kết quả" not in alone
+
+
+def test_month_counts_are_listed_by_the_bars_for_phones(client):
+    html = client.get("/", query_string={"q": "hoa binh"}).get_data(as_text=True)
+    rows = html.split('<ol class="count-rows"', 1)[1].split("</ol>", 1)[0]
+    assert [r.split('<span class="count">')[1].split("<")[0] for r in rows.split("<li>")[1:]] == ["1", "2", "1"]
+    assert "Tháng 3/2021" in rows
+
+
+def test_month_rows_count_years_when_months_are_many():
+    months = [FacetValue(f"{y}-{m:02d}", 1) for y in (2019, 2020, 2021) for m in range(1, 13)]
+    years = [FacetValue(str(y), 12) for y in (2019, 2020, 2021)]
+    rows = facets.count_rows({"month": months, "year": years}, lambda **changes: "")
+    assert rows.unit == "năm" and [r.label for r in rows.rows] == ["Năm 2019", "Năm 2020", "Năm 2021"]
+
+
+# -- exports --------------------------------------------------------------------
+
+
+def csv_rows(response) -> list[list[str]]:
+    import csv
+    import io
+
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.data.startswith("\ufeff".encode())  # Excel reads UTF-8 with its BOM
+    return list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+
+
+def test_csv_export_holds_every_page_of_a_search(client):
+    rows = csv_rows(client.get("/api/search.csv", query_string={"q": "hoa binh", "per_page": "2", "page": "2"}))
+    assert rows[0] == ["rank", "id", "title", "date", "category", "author", "source", "url", "score"]
+    assert [r[1] for r in rows[1:]] == [h["id"] for h in api(client, q="hoa binh", per_page=100)["hits"]]
+    assert rows[1][:3] == ["1", "mau-005", "Thủy điện Hoà Bình tăng công suất mùa khô"]
+    everything = csv_rows(client.get("/api/search.csv"))
+    assert len(everything) == 1 + 13
+    assert len(csv_rows(client.get("/api/search.csv", query_string={"limit": "5"}))) == 1 + 5
+    assert client.get("/api/search.csv", query_string={"limit": "10001"}).status_code == 400
+
+
+def test_csv_export_walks_past_one_library_page(sample_index, write_jsonl):
+    index_paths(sample_index, [write_jsonl([article(f"n{i:03d}", title=f"Tin số {i}") for i in range(150)])])
+    client = create_app({"TESTING": True, "INDEX_DIR": str(sample_index)}).test_client()
+    rows = csv_rows(client.get("/api/search.csv", query_string={"q": "tin so"}))
+    assert len(rows) == 1 + 150 and len({r[1] for r in rows[1:]}) == 150
+
+
+def test_months_csv_counts_every_month_gaps_included(client):
+    rows = csv_rows(client.get("/api/months.csv", query_string={"q": "hoa binh"}))
+    assert rows == [["month", "count"], ["2020-11", "1"], ["2020-12", "0"], ["2021-01", "0"], ["2021-02", "0"],
+                    ["2021-03", "2"], ["2021-04", "1"]]
+
+
+def test_csv_cells_never_become_formulas(sample_index, write_jsonl):
+    index_paths(sample_index, [write_jsonl([article("f", title="=HYPERLINK(\"http://x\") Tin lạ")])])
+    client = create_app({"TESTING": True, "INDEX_DIR": str(sample_index)}).test_client()
+    assert csv_rows(client.get("/api/search.csv", query_string={"q": "tin la"}))[1][2].startswith("'=HYPERLINK")
+
+
+def test_results_page_links_its_csv_exports(client):
+    response = client.get("/", query_string={"q": "hoa binh", "category": "Kinh doanh"})
+    assert params(link_to(response, "kết quả")["href"]) == {"q": "hoa binh", "category": "Kinh doanh"}
+    assert urlsplit(link_to(response, "kết quả")["href"]).path == "/api/search.csv"
+    assert urlsplit(link_to(response, "số bài theo tháng")["href"]).path == "/api/months.csv"
+    assert "tối đa 10.000 bài" in response.get_data(as_text=True)
+
+
+# -- CORS and the access log ----------------------------------------------------
+
+
+def test_cors_is_off_by_default(client):
+    response = client.get("/api/search", headers={"Origin": "https://toasoan.vn"})
+    assert "Access-Control-Allow-Origin" not in response.headers
+
+
+def test_cors_allows_the_listed_origins_on_the_api_and_feed_only(sample_index, monkeypatch):
+    monkeypatch.setenv("VNSEARCH_CORS_ORIGINS", "https://toasoan.vn, https://m.toasoan.vn/")
+    client = create_app({"TESTING": True, "INDEX_DIR": str(sample_index)}).test_client()
+    for url in ("/api/search?q=ha", "/api/suggest?q=ha", "/feed", "/api/months.csv"):
+        response = client.get(url, headers={"Origin": "https://m.toasoan.vn"})
+        assert response.headers.get("Access-Control-Allow-Origin") == "https://m.toasoan.vn", url
+        assert "Origin" in response.headers.get("Vary", "")
+    assert "Access-Control-Allow-Origin" not in client.get("/api/search", headers={"Origin": "https://evil.example"}).headers
+    assert "Access-Control-Allow-Origin" not in client.get("/?q=ha", headers={"Origin": "https://toasoan.vn"}).headers
+
+
+def test_access_log_writes_a_line_per_request(sample_index, capsys):
+    client = create_app({"TESTING": True, "INDEX_DIR": str(sample_index), "ACCESS_LOG": True}).test_client()
+    client.get("/api/search", query_string={"q": "bí mật"})
+    client.get("/no-such-page")
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert [line.split()[1:4] for line in lines] == [["GET", "/api/search", "200"], ["GET", "/no-such-page", "404"]]
+    assert all(line.endswith(" ms") and float(line.split()[4]) >= 0 for line in lines)
+    assert "bí" not in "".join(lines)  # searches stay out of the log
+
+
+def test_no_access_log_unless_asked(client, capsys):
+    client.get("/api/search")
+    assert capsys.readouterr().err == ""
+
+
+def test_page_numbers_read_the_vietnamese_way():
+    from vnsearch.web.results import pagination
+
+    labels = [p.label for p in pagination(1500, 20_000, 10, lambda **changes: "")]
+    assert "1.500" in labels and "2.000" in labels and "1500" not in labels

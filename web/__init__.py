@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask
+from flask import Flask, request
 
 from vnsearch.config import DEFAULT_INDEX_DIR
 from vnsearch.search import SearchEngine
+from vnsearch.web.accesslog import AccessLog
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -28,12 +29,19 @@ SECURITY_HEADERS = {
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Defaults, then the environment (``VNSEARCH_INDEX_DIR``), then ``test_config``."""
+    """Defaults, then the environment (``VNSEARCH_INDEX_DIR``, ``VNSEARCH_CORS_ORIGINS``), then ``test_config``.
+
+    ``ACCESS_LOG``: a line per request on stderr (``vnsearch serve`` turns it on).
+    ``CORS_ORIGINS``: the web origins whose pages may read ``/api/`` and ``/feed``
+    (a comma-separated string or a list; ``*`` for any; none by default).
+    """
     # The static route is added by hand below, once automatic OPTIONS is off.
     app = Flask(__name__, static_folder=None)
     app.config.from_mapping(
         INDEX_DIR=os.environ.get("VNSEARCH_INDEX_DIR") or DEFAULT_INDEX_DIR,
         PROVIDE_AUTOMATIC_OPTIONS=False,
+        CORS_ORIGINS=os.environ.get("VNSEARCH_CORS_ORIGINS", ""),
+        ACCESS_LOG=False,
     )
     if test_config is not None:
         app.config.from_mapping(test_config)
@@ -54,10 +62,31 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.register(app)
     filters.register(app)
 
+    origins = cors_origins(app.config["CORS_ORIGINS"])
+
     @app.after_request
-    def add_security_headers(response):
+    def add_headers(response):
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if origins and (request.path.startswith("/api/") or request.path == "/feed"):
+            response.vary.add("Origin")
+            origin = request.headers.get("Origin")
+            if "*" in origins:
+                response.headers["Access-Control-Allow-Origin"] = "*"
+            elif origin in origins:
+                response.headers["Access-Control-Allow-Origin"] = origin
         return response
 
+    if app.config["ACCESS_LOG"]:
+        app.wsgi_app = AccessLog(app.wsgi_app)
     return app
+
+
+def cors_origins(value) -> set[str]:
+    """``"https://a.vn, https://b.vn/"`` -> ``{"https://a.vn", "https://b.vn"}``: origins as browsers send them.
+
+    >>> sorted(cors_origins("https://toasoan.vn, https://m.toasoan.vn/")), cors_origins("")
+    (['https://m.toasoan.vn', 'https://toasoan.vn'], set())
+    """
+    items = value.split(",") if isinstance(value, str) else list(value or ())
+    return {item.strip().rstrip("/") for item in items if item.strip()}

@@ -12,14 +12,16 @@ from datetime import date
 from typing import Callable, Iterable
 
 from vnsearch.search import FacetValue, SearchRequest
+from vnsearch.web.filters import number
 
 Link = Callable[..., str]
 
 # The chart's coordinate system (the SVG scales to the width of its container).
 CHART_WIDTH, CHART_HEIGHT = 600, 136
-PLOT_TOP, PLOT_BOTTOM = 6, 96  # bars grow up from PLOT_BOTTOM; month and year labels sit below it
+PLOT_TOP, PLOT_BOTTOM = 20, 96  # room above the tallest bar for its count  # bars grow up from PLOT_BOTTOM; month and year labels sit below it
 MONTH_LABEL_SLOT = 30  # columns at least this wide get a month label ("T4")
 MAX_BAR_WIDTH = 48  # a few months should not look like a wall
+COUNT_CHAR_WIDTH = 7  # units a digit of a bar's count takes (11-unit text): a count shows where it fits
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ class Bar:
     label: str  # "Tháng 4/2021: 2.141 bài", for the tooltip and screen readers
     short: str  # "T4", under the bar when there is room
     count: int
+    count_text: str  # "2.141", above the bar when there is room (phones get count_rows instead)
     url: str
     slot_x: float  # the column, all of which is the link
     x: float
@@ -142,10 +145,11 @@ def month_chart(months: list[FacetValue], link: Link) -> MonthChart | None:
         if not count:
             continue
         height = max(1.5, (PLOT_BOTTOM - PLOT_TOP) * count / peak)
-        label = f"Tháng {int(key[5:7])}/{key[:4]}: {count:,} bài".replace(",", ".")
+        label = f"Tháng {int(key[5:7])}/{key[:4]}: {number(count)} bài"
         width = min(slot - gap, MAX_BAR_WIDTH)
         short = f"T{int(key[5:7])}" if slot >= MONTH_LABEL_SLOT else ""
-        bars.append(Bar(label, short, count, link(**_range(month_bounds(key))), round(x, 2), round(x + (slot - width) / 2, 2),
+        count_text = number(count) if slot >= COUNT_CHAR_WIDTH * len(number(count)) + 4 else ""
+        bars.append(Bar(label, short, count, count_text, link(**_range(month_bounds(key))), round(x, 2), round(x + (slot - width) / 2, 2),
                         round(width, 2), round(PLOT_BOTTOM - height, 2), round(height, 2)))
     return MonthChart(bars, _spaced(years), peak, round(slot, 2))
 
@@ -168,3 +172,40 @@ def _months_between(first: str, last: str):
     while (year, month) <= end:
         yield f"{year:04d}-{month:02d}"
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+MAX_MONTH_ROWS = 24  # more months than this are counted by year in the list
+
+
+@dataclass(frozen=True)
+class CountRow:
+    label: str  # "Tháng 4/2021" or "Năm 2021"
+    count: int
+    url: str  # the search narrowed to that month or year
+    share: float  # the bar's length: percent of the largest count
+
+
+@dataclass(frozen=True)
+class CountList:
+    unit: str  # "tháng" or "năm"
+    rows: list[CountRow]
+
+
+def count_rows(facet_values: dict[str, list[FacetValue]], link: Link) -> CountList | None:
+    """The chart as rows of label, bar and count, for a phone: a count to read, not to hover.
+
+    One row per month with matches; past ``MAX_MONTH_ROWS`` months, one per year.
+    """
+    months = [v for v in facet_values.get("month", []) if v.count]
+    if not months:
+        return None
+    if len(months) <= MAX_MONTH_ROWS:
+        unit = "tháng"
+        items = [(f"Tháng {int(v.value[5:7])}/{v.value[:4]}", v.count, link(**_range(month_bounds(v.value))))
+                 for v in months]
+    else:
+        unit = "năm"
+        items = [(f"Năm {v.value}", v.count, link(**_range(year_bounds(int(v.value)))))
+                 for v in facet_values.get("year", []) if v.count]
+    peak = max(count for _, count, _ in items)
+    return CountList(unit, [CountRow(label, count, url, round(100 * count / peak, 1)) for label, count, url in items])

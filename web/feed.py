@@ -13,6 +13,7 @@ from email.utils import format_datetime
 from typing import Callable
 
 from vnsearch.search import Hit, SearchResult
+from vnsearch.web.filters import number
 
 DC = "http://purl.org/dc/elements/1.1/"
 ATOM = "http://www.w3.org/2005/Atom"
@@ -28,7 +29,7 @@ def rss(result: SearchResult, *, title: str, site_url: str, self_url: str,
     channel = ET.SubElement(root, "channel")
     _text(channel, "title", title)
     _text(channel, "link", site_url)
-    _text(channel, "description", f"{title} ({result.total:,} bài khớp)".replace(",", "."))
+    _text(channel, "description", f"{title} ({number(result.total)} bài khớp)")
     _text(channel, "language", "vi")
     _text(channel, "generator", "vnsearch")
     ET.SubElement(channel, f"{{{ATOM}}}link", {"href": self_url, "rel": "self", "type": "application/rss+xml"})

@@ -11,14 +11,16 @@ import re
 from dataclasses import replace
 from datetime import date
 
-from vnsearch.query import MAX_QUERY_CHARS
+from vnsearch.query import MAX_QUERY_CHARS, parse
 from vnsearch.search import MAX_PER_PAGE, SORTS, SearchError, SearchRequest
+from vnsearch.web.filters import number
 
 DEFAULT_PER_PAGE = 10
 # The query-string name of each SearchRequest field ("from" is a Python keyword).
 PARAM_NAMES = {
     "query": "q", "category": "category", "author": "author", "source": "source",
     "date_from": "from", "date_to": "to", "sort": "sort", "page": "page", "per_page": "per_page",
+    "no_correction": "exact",
 }
 DEFAULTS = SearchRequest(per_page=DEFAULT_PER_PAGE)
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -32,7 +34,9 @@ def parse_search_args(args, **overrides) -> SearchRequest:
     """A validated request from a query string (a Werkzeug ``MultiDict`` or a plain dict).
 
     Empty values count as absent, since a form submits its empty date inputs as ``from=``.
-    ``overrides`` fix fields the endpoint decides (the feed is always the newest first).
+    ``category`` may come several times (any of them); ``exact=1`` searches the words as
+    typed even when nothing matches them. ``overrides`` fix fields the endpoint decides
+    (the feed is always the newest first).
 
     >>> parse_search_args({"q": "cong thuong", "from": "2021-03-01", "page": "2"}).date_from
     datetime.date(2021, 3, 1)
@@ -48,7 +52,10 @@ def parse_search_args(args, **overrides) -> SearchRequest:
 
     query = args.get("q") or ""
     if len(query) > MAX_QUERY_CHARS:
-        raise ParamError(f"Câu tìm kiếm quá dài ({len(query):,} ký tự); tối đa {MAX_QUERY_CHARS:,} ký tự.")
+        raise ParamError(f"Câu tìm kiếm quá dài ({number(len(query))} ký tự); tối đa {number(MAX_QUERY_CHARS)} ký tự.")
+    if query.strip() and parse(query).is_empty:
+        raise ParamError(f"“{query.strip()[:40]}” không có từ nào để tìm: OR, - và * chỉ nối hoặc loại trừ các từ; "
+                         "hãy gõ thêm từ cần tìm.")
     sort = get("sort") or DEFAULTS.sort
     if sort not in SORTS:
         raise ParamError(f"Cách sắp xếp không hợp lệ: hãy dùng {', '.join(SORTS)}.")
@@ -56,9 +63,9 @@ def parse_search_args(args, **overrides) -> SearchRequest:
     per_page = _whole_number(get("per_page"), DEFAULTS.per_page, 1, MAX_PER_PAGE,
                              f"Số kết quả mỗi trang phải là số nguyên từ 1 đến {MAX_PER_PAGE}.")
     request = SearchRequest(
-        query=query.strip(), category=get("category"), author=get("author"), source=get("source"),
+        query=query.strip(), category=_categories(args), author=get("author"), source=get("source"),
         date_from=_day(get("from"), "Ngày bắt đầu"), date_to=_day(get("to"), "Ngày kết thúc"),
-        sort=sort, page=page, per_page=per_page,
+        sort=sort, page=page, per_page=per_page, no_correction=get("exact") == "1",
     )
     request = replace(request, **overrides)
     if request.date_from and request.date_to and request.date_from > request.date_to:
@@ -74,15 +81,29 @@ def request_args(request: SearchRequest, **changes) -> dict[str, str]:
 
     >>> request_args(SearchRequest("hà nội", page=3), category="Xã hội", page=1)
     {'q': 'hà nội', 'category': 'Xã hội'}
+    >>> request_args(SearchRequest("bóng đáa", category=("Thể thao", "Xã hội"), no_correction=True))
+    {'q': 'bóng đáa', 'category': ['Thể thao', 'Xã hội'], 'exact': '1'}
     """
     changed = replace(request, **changes)
     out = {}
     for fieldname, name in PARAM_NAMES.items():
         value = getattr(changed, fieldname)
-        if value in (None, "") or value == getattr(DEFAULTS, fieldname):
+        if value in (None, "", ()) or value == getattr(DEFAULTS, fieldname):
             continue
-        out[name] = value.isoformat() if isinstance(value, date) else str(value)
+        if isinstance(value, (tuple, list)):
+            out[name] = list(value) if len(value) > 1 else value[0]  # category=A&category=B
+        elif isinstance(value, bool):
+            out[name] = "1"
+        else:
+            out[name] = value.isoformat() if isinstance(value, date) else str(value)
     return out
+
+
+def _categories(args) -> tuple[str, ...] | None:
+    """The ``category`` values, repeated or not (a form or a plain dict), empty ones left out."""
+    values = args.getlist("category") if hasattr(args, "getlist") else [args.get("category")]
+    kept = tuple(dict.fromkeys(v.strip() for v in values if isinstance(v, str) and v.strip()))
+    return kept or None
 
 
 def _whole_number(raw: str | None, default: int, low: int, high: int | None, message: str) -> int:

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request, url_for
 
+from markupsafe import Markup
+
+from vnsearch import snippets
 from vnsearch.query import MAX_QUERY_CHARS
 from vnsearch.search import SearchEngine
+from vnsearch.web import export
 from vnsearch.web import feed as rss
+from vnsearch.web.filters import number
 from vnsearch.web.params import ParamError, parse_search_args, request_args
-from vnsearch.web.results import search_page
+from vnsearch.web.results import EXPORT_LIMIT, search_page
 
 bp = Blueprint("search", __name__)
 
@@ -38,9 +43,22 @@ def article(article_id: str):
     stored = engine().article(article_id)
     if stored is None:
         abort(404)
-    paragraphs = [line.strip() for line in stored.get("body", "").split("\n") if line.strip()]
-    return render_template("article.html", article=stored, paragraphs=paragraphs,
-                           related=engine().related(article_id, RELATED), form={})
+    # The search the article was opened from rides in its link: the way back, and the words to mark.
+    try:
+        search = parse_search_args(request.args)
+    except ParamError:
+        search = None
+    back = request_args(search) if search and search.query else {}
+    terms = snippets.query_terms(search.query) if back else set()
+
+    def marked(text: str) -> Markup:
+        return Markup(snippets.highlight(text, terms))
+
+    paragraphs = [marked(line.strip()) for line in stored.get("body", "").split("\n") if line.strip()]
+    return render_template("article.html", article=stored, paragraphs=paragraphs, title=marked(stored.get("title", "")),
+                           lead=marked(stored.get("summary", "")), back=back,
+                           back_url=url_for("search.index", **back) if back else None,
+                           related=engine().related(article_id, RELATED), form={"q": search.query if back else ""})
 
 
 @bp.get("/api/search")
@@ -48,11 +66,38 @@ def api_search():
     return jsonify(engine().search(parse_search_args(request.args)).to_dict())
 
 
+@bp.get("/api/search.csv")
+def api_search_csv():
+    """Every hit of a search, up to ``limit`` (at most EXPORT_LIMIT), as CSV."""
+    req = parse_search_args(request.args, page=1)
+    limit = _limit(request.args.get("limit"))
+    return _csv(export.hits_csv(engine(), req, limit), "vnsearch-ket-qua.csv")
+
+
+@bp.get("/api/months.csv")
+def api_months_csv():
+    """A search's article count for each month, as CSV."""
+    req = parse_search_args(request.args, page=1, per_page=1, sort="newest")
+    return _csv(export.months_csv(engine().search(req)), "vnsearch-theo-thang.csv")
+
+
+def _limit(raw: str | None) -> int:
+    if raw is None or raw == "":
+        return EXPORT_LIMIT
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw[:9]) <= EXPORT_LIMIT:
+        raise ParamError(f"Giới hạn xuất phải là số nguyên từ 1 đến {number(EXPORT_LIMIT)}.")
+    return int(raw)
+
+
+def _csv(body, filename: str) -> Response:
+    return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
 @bp.get("/api/suggest")
 def api_suggest():
     text = request.args.get("q", "")
     if len(text) > MAX_QUERY_CHARS:
-        raise ParamError(f"Câu tìm kiếm quá dài; tối đa {MAX_QUERY_CHARS:,} ký tự.")
+        raise ParamError(f"Câu tìm kiếm quá dài; tối đa {number(MAX_QUERY_CHARS)} ký tự.")
     if len(text) > SUGGEST_MAX_CHARS:
         return jsonify([])
     return jsonify(engine().complete(text, COMPLETIONS))

@@ -155,6 +155,16 @@ def html_to_text(value: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def title_text(value: str) -> str:
+    """A title as it should read: HTML entities decoded (``&nbsp`` without its semicolon too,
+    as scrapers leave it), whitespace runs made one space. Markup stays text, as written.
+
+    >>> title_text("Giá vàng lúc&nbsp11h &amp; chiều&nbsp;nay <b>tăng</b>")
+    'Giá vàng lúc 11h & chiều nay <b>tăng</b>'
+    """
+    return " ".join((html.unescape(value) if "&" in value else value).split())
+
+
 def article_from_dict(record: object) -> Article:
     """Validate one decoded JSON record; raise :class:`RecordError` saying what is wrong."""
     if not isinstance(record, dict):
@@ -185,7 +195,7 @@ def article_from_dict(record: object) -> Article:
         raise RecordError("field 'tags' must be a list of strings")
     return Article(
         id=values["id"],
-        title=" ".join(values["title"].split()),
+        title=title_text(values["title"]),
         body=body,
         summary=html_to_text(values["summary"]),
         date=when,

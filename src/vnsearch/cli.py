@@ -96,7 +96,7 @@ def delete(ids, index_dir):
 @main.command()
 @click.argument("query")
 @index_dir_option
-@click.option("--category", help="Only this category (section).")
+@click.option("--category", multiple=True, help="Only this category (section); repeat for any of several.")
 @click.option("--author", help="Only this author.")
 @click.option("--source", help="Only this source.")
 @click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), help="From this day (Vietnam time).")
@@ -107,7 +107,7 @@ def delete(ids, index_dir):
 @click.option("--json", "as_json", is_flag=True, help="Print exactly what the web API serves.")
 def search(query, index_dir, category, author, source, date_from, date_to, sort, page, per_page, as_json):
     """Search the index. QUERY supports "phrases", -exclusions, OR, title:/author:/category: and wildcards."""
-    request = SearchRequest(query=query, category=category, author=author, source=source,
+    request = SearchRequest(query=query, category=category or None, author=author, source=source,
                             date_from=date_from.date() if date_from else None,
                             date_to=date_to.date() if date_to else None,
                             sort=sort, page=page, per_page=per_page)
@@ -119,8 +119,16 @@ def search(query, index_dir, category, author, source, date_from, date_to, sort,
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return
     click.echo(f"{result.total} articles")
-    if result.suggestion:
+    if result.corrected_from:
+        click.echo(f"Không có kết quả cho “{result.corrected_from}”: đang hiện kết quả cho “{result.query}”.")
+    elif result.suggestion:
         click.echo(f"Có phải bạn muốn tìm: {result.suggestion}?")
+    if result.total and "accents" in result.relaxed:
+        click.echo("Không bài nào khớp đúng dấu đã gõ: đây là các bài khớp khi bỏ qua dấu.")
+    if result.total and "words" in result.relaxed:
+        click.echo("Không bài nào chứa đủ các từ đã gõ: đây là các bài chứa một số từ.")
+    if result.missing:
+        click.echo("Không tìm thấy: " + ", ".join(result.missing))
     for n, hit in enumerate(result.hits, start=(page - 1) * per_page + 1):
         meta = " · ".join(x for x in (hit.date[:10] if hit.date else "", hit.category, hit.author) if x)
         click.echo(f"{n:>3}. {hit.title}  [{hit.id}]")
@@ -149,14 +157,15 @@ def stats(index_dir, as_json):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
-def serve(index_dir, host, port, threads):
+@click.option("--no-access-log", is_flag=True, help="No line per request on stderr.")
+def serve(index_dir, host, port, threads, no_access_log):
     """Serve the search site with waitress (a production WSGI server)."""
     from waitress import serve as waitress_serve
 
     from vnsearch.web import create_app
 
     try:
-        app = create_app({"INDEX_DIR": index_dir})
+        app = create_app({"INDEX_DIR": index_dir, "ACCESS_LOG": not no_access_log})
     except (IndexMissingError, IndexFormatError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"vnsearch: serving {os.path.abspath(index_dir)} on http://{host}:{port}/", err=True)

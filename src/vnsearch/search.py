@@ -23,7 +23,7 @@ from vnsearch.indexer import open_index
 from vnsearch.masks import MAX_WILDCARD_TERMS, Match, highlight_terms, match
 from vnsearch.matching import Plan, Unit
 from vnsearch.query import MAX_QUERY_CHARS, Clause, Query, parse
-from vnsearch.suggest import Suggester
+from vnsearch.suggest import Suggester, keep_case_of_text
 from vnsearch.synonyms import load_cached as load_synonyms
 from vnsearch.view import IndexView
 
@@ -52,8 +52,14 @@ class SearchError(ValueError):
 
 @dataclass(frozen=True)
 class SearchRequest:
+    """What to search for. ``category`` takes one section or several (a tuple: any of them).
+
+    ``no_correction``: search the words as typed even when nothing matches them (see
+    :meth:`SearchEngine.search`).
+    """
+
     query: str = ""
-    category: str | None = None
+    category: str | tuple[str, ...] | None = None
     author: str | None = None
     source: str | None = None
     date_from: date | None = None
@@ -61,9 +67,11 @@ class SearchRequest:
     sort: str = "relevance"
     page: int = 1
     per_page: int = 10
+    no_correction: bool = False
 
     def validated(self) -> "SearchRequest":
-        """The request with its query trimmed, or a SearchError saying what to change."""
+        """The request with its query trimmed and its categories a tuple (or None), or a
+        SearchError saying what to change."""
         if len(self.query) > MAX_QUERY_CHARS:
             raise SearchError(f"the query is too long ({len(self.query):,} characters; at most {MAX_QUERY_CHARS:,})")
         if self.sort not in SORTS:
@@ -75,7 +83,10 @@ class SearchRequest:
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise SearchError("the 'from' date is after the 'to' date")
         query = self.query.strip()
-        return self if query == self.query else replace(self, query=query)
+        categories = _categories(self.category)
+        if query == self.query and categories == self.category:
+            return self
+        return replace(self, query=query, category=categories)
 
 
 @dataclass(frozen=True)
@@ -109,6 +120,7 @@ class SearchResult:
     relaxed: list[str] = field(default_factory=list)  # "accents", "words": how the query was relaxed
     missing: list[str] = field(default_factory=list)  # words typed that no article holds
     took_ms: float = 0.0
+    corrected_from: str | None = None  # the query as typed, when the hits are for its suggestion
 
     def to_dict(self) -> dict:
         """Exactly what the JSON API serves."""
@@ -120,6 +132,7 @@ class SearchResult:
             "hits": [asdict(h) for h in self.hits],
             "facets": {name: [asdict(v) for v in values] for name, values in self.facets.items()},
             "suggestion": self.suggestion,
+            "corrected_from": self.corrected_from,
             "relaxed": self.relaxed,
             "missing": self.missing,
         }
@@ -169,22 +182,42 @@ class SearchEngine:
     # -- search --------------------------------------------------------------
 
     def search(self, request: SearchRequest | None = None, **kwargs) -> SearchResult:
+        """Hits, facets and a suggestion for a request.
+
+        When nothing holds the words as typed (or only some of them: the "words" relaxation)
+        and the suggestion finds articles holding them ("bóng đáa" -> "bóng đá"), the result is the suggestion's, with ``corrected_from`` saying what
+        was typed; ``no_correction`` asks for the words as typed whatever they find.
+        """
         request = (request or SearchRequest(**kwargs)).validated()
         started = time.perf_counter()
         with self._lock:
             view = self.view()
-            key = (view.generation, request)
-            cached = self._cache.get(key)
-            if cached is not None:
-                self._cache.move_to_end(key)
-                return replace(cached, hits=list(cached.hits), facets=dict(cached.facets),
-                               took_ms=(time.perf_counter() - started) * 1000)
-            result = self._search(view, request)
-            result.took_ms = (time.perf_counter() - started) * 1000
-            self._cache[key] = result
-            if len(self._cache) > self.settings.cache_size:
-                self._cache.popitem(last=False)
-            return result
+            result = self._cached(view, request)
+            broadest = _unnarrowed(request)
+            if result.suggestion and broadest != request:
+                # Filters and sorting leave fewer or other titles to learn from: the
+                # suggestion is the query's own, as if neither were there.
+                result = replace(result, suggestion=self._cached(view, broadest).suggestion)
+            if (not result.total or "words" in result.relaxed) and result.suggestion and not request.no_correction:
+                # A correction that finds the words whole beats articles holding only some of them.
+                corrected = self._cached(view, replace(request, query=result.suggestion))
+                if corrected.total and "words" not in corrected.relaxed:
+                    result = replace(corrected, corrected_from=request.query, suggestion=result.suggestion)
+        return replace(result, hits=list(result.hits), facets=dict(result.facets),
+                       took_ms=(time.perf_counter() - started) * 1000)
+
+    def _cached(self, view: IndexView, request: SearchRequest) -> SearchResult:
+        """:meth:`_search`, remembered per index generation (``no_correction`` plays no part in it)."""
+        key = (view.generation, replace(request, no_correction=False))
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            return cached
+        result = self._search(view, request)
+        self._cache[key] = result
+        if len(self._cache) > self.settings.cache_size:
+            self._cache.popitem(last=False)
+        return result
 
     def _search(self, view: IndexView, request: SearchRequest) -> SearchResult:
         query = parse(request.query)
@@ -206,13 +239,13 @@ class SearchEngine:
 
     def _filter_mask(self, view: IndexView, request: SearchRequest) -> np.ndarray:
         mask = np.ones(view.size, dtype=bool)
-        for column, value in (("category_key", request.category), ("author_key", request.author),
-                              ("source_key", request.source)):
-            if value:
-                wanted = analysis.normalize(value).strip()
-                folded = analysis.fold(wanted)
+        for column, values in (("category_key", _categories(request.category)),
+                               ("author_key", (request.author,)), ("source_key", (request.source,))):
+            wanted = {analysis.normalize(v).strip() for v in values or () if v}
+            if wanted:
+                folded = {analysis.fold(w) for w in wanted}
                 codes = [i for i, name in enumerate(view.facet_values[column])
-                         if name == wanted or analysis.fold(name) == folded]
+                         if name in wanted or analysis.fold(name) in folded]
                 mask &= np.isin(view.facet_codes[column], codes)
         if request.date_from:
             start = datetime.combine(request.date_from, datetime.min.time(), VIETNAM_TZ)
@@ -243,6 +276,7 @@ class SearchEngine:
             "year": numeric(view.year, str),
             "month": numeric(view.month, lambda m: f"{m // 100:04d}-{m % 100:02d}"),
             "author": counted(view.facet_values["author_key"], view.facet_codes["author_key"], top=10),
+            "source": counted(view.facet_values["source_key"], view.facet_codes["source_key"], top=10),
         }
 
     # -- ranking -------------------------------------------------------------
@@ -382,7 +416,7 @@ class SearchEngine:
             text = stored["summary"] + "\n" + body
         return Hit(
             id=stored["id"], title=stored.get("title", ""), url=stored.get("url", ""),
-            date=vietnam_time(stored.get("date_iso")), category=stored.get("category", ""),
+            date=vietnam_time(stored.get("date_iso")), category=_indexed_name(view, "category_key", docnum, stored),
             author=stored.get("author", ""), source=stored.get("source", ""), score=score,
             snippet=snippets.snippet(text, terms),
         )
@@ -399,8 +433,9 @@ class SearchEngine:
         # The suggestion is the query as typed, its words respelled: exclusions, phrases,
         # field prefixes and wildcards stay, or following it would change what is asked.
         new_syllables = iter(respelled.split(" "))
-        return " ".join(_render(c, [next(new_syllables) for _ in c.syllables] if c in words else c.syllables)
-                        for c in query.clauses)
+        rendered = " ".join(_render(c, [next(new_syllables) for _ in c.syllables] if c in words else c.syllables)
+                            for c in query.clauses)
+        return keep_case_of_text(query.text, rendered)  # "Ca Mau" -> "Cà Mau"
 
     # -- articles ------------------------------------------------------------
 
@@ -467,6 +502,28 @@ class SearchEngine:
                 "segments": len(view.leaves),
                 "index_dir": str(self.index_dir),
             }
+
+
+def _categories(value: str | tuple[str, ...] | list[str] | None) -> tuple[str, ...] | None:
+    """One category or several as a tuple of the non-empty ones, or None.
+
+    >>> _categories("Thể thao"), _categories(("Thể thao", "", "Giáo dục")), _categories(("",))
+    (('Thể thao',), ('Thể thao', 'Giáo dục'), None)
+    """
+    values = (value,) if isinstance(value, str) else tuple(value or ())
+    return tuple(v for v in values if v and v.strip()) or None
+
+
+def _unnarrowed(request: SearchRequest) -> SearchRequest:
+    """The request's query over the whole index, ranked by relevance: the suggestion's evidence."""
+    return replace(request, category=None, author=None, source=None, date_from=None, date_to=None,
+                   sort="relevance", page=1, per_page=10)
+
+
+def _indexed_name(view: IndexView, column: str, docnum: int, stored: dict) -> str:
+    """A category as its facet spells it ("Sức khoẻ"), not as the article did ("Sức khỏe")."""
+    name = view.facet_values[column][view.facet_codes[column][docnum]]
+    return name or stored.get(column.removesuffix("_key"), "")
 
 
 def _render(clause: Clause, syllables: list[str]) -> str:

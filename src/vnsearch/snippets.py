@@ -17,6 +17,7 @@ import html
 import unicodedata
 
 from vnsearch import analysis
+from vnsearch.query import parse
 
 MAX_SCAN_CHARS = 60_000
 
@@ -61,3 +62,32 @@ def _best_window(folded: list[str], hits: list[bool], width: int) -> int:
         if score > best_score:
             best, best_score = start, score
     return best
+
+
+def highlight(text: str, terms: set[str]) -> str:
+    """``text`` escaped, with every syllable that folds to one of ``terms`` in ``<mark>``.
+
+    >>> highlight("Hoà Bình <b>& hòa bình", {"hoa", "binh"})
+    '<mark>Hoà</mark> <mark>Bình</mark> &lt;b&gt;&amp; <mark>hòa</mark> <mark>bình</mark>'
+    """
+    text = unicodedata.normalize("NFC", text)
+    if not terms:
+        return html.escape(text)
+    fold, canonical = analysis.fold, analysis.canonical_syllable
+    out, cursor = [], 0
+    for a, b in analysis.syllable_spans(text):
+        if fold(canonical(text[a:b])) in terms:
+            out.append(html.escape(text[cursor:a]))
+            out.append(f"<mark>{html.escape(text[a:b])}</mark>")
+            cursor = b
+    out.append(html.escape(text[cursor:]))
+    return "".join(out)
+
+
+def query_terms(query: str) -> set[str]:
+    """The folded words a query asks for (not those it excludes): what to highlight.
+
+    >>> sorted(query_terms('hoa binh -covid "bí thư" author:Nga'))
+    ['bi', 'binh', 'hoa', 'thu']
+    """
+    return {f for clause in parse(query).positive_clauses() for f in clause.folded}

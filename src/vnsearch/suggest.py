@@ -9,10 +9,12 @@ makes most likely, rewarding pairs that pyvi indexed as one word (``công_thươ
 from __future__ import annotations
 
 import itertools
-from collections import Counter
 import math
 import unicodedata
+from collections import Counter
 from functools import lru_cache
+
+import numpy as np
 
 from vnsearch import analysis
 
@@ -20,6 +22,7 @@ _SHAPES = {"a": "aăâ", "e": "eê", "o": "oôơ", "u": "uư", "i": "i", "y": "y
 _TONES = ("", "\u0300", "\u0301", "\u0303", "\u0309", "\u0323")
 _VOWELS = set("aeiouy")
 CANDIDATES_PER_SYLLABLE = 6
+TITLES_READ_PER_WORD = 300  # titles read for the words that follow a word, in completions
 
 
 @lru_cache(maxsize=50_000)
@@ -165,34 +168,125 @@ class Suggester:
         return self._known(syllable) or bool(self._df("title_syl", syllable))
 
     def completions(self, text: str, limit: int = 8) -> list[str]:
-        """Ways to finish what is being typed, accents restored: ``"cong th"`` -> ``"công thương"``.
+        """Ways to finish what is being typed, keeping what was typed.
 
-        One Viterbi pass scores every completion of the last syllable in the context of
-        the words before it.
+        Only the last word is completed; a word typed with accents stays as typed, and the
+        last one is finished only by words that begin like it (``"giá v"`` -> ``"giá vàng"``,
+        not ``"gia vị"``; ``"bóng đ"`` -> ``"bóng đá"``). Words typed without accents get them
+        restored (``"cong th"`` -> ``"công thương"``); quotes, a minus or a field prefix stay.
+        One Viterbi pass scores every ending in the context of the words before it.
         """
-        syls = analysis.syllables(analysis.normalize(text))
-        if not syls or text.endswith(" ") or len(syls) > 12:
+        text = unicodedata.normalize("NFC", text or "")
+        spans = analysis.syllable_spans(text)
+        if not spans or text.endswith(" ") or len(spans) > 12:
             return []
+        typed = [text[a:b] for a, b in spans]
+        syls = [analysis.canonical_syllable(analysis.normalize(t)) for t in typed]
         folded = analysis.fold_terms(syls)
-        head, last = folded[:-1], folded[-1]
+        endings = self._endings(syls[-1], folded[-1], limit)
+        if not endings:
+            return []
+        lattice = [[(s, self._df("body_syl", s))] if analysis.has_diacritics(s) else self.candidates(f)
+                   for s, f in zip(syls[:-1], folded[:-1])]
+        self._learn_title_pairs({c for column in lattice for c, _ in column})
+        out = []
+        for _, path in sorted(self._viterbi(lattice + [endings]), key=lambda o: -o[0]):
+            pieces, cursor = [], 0
+            for (a, b), word, syl, path_word in zip(spans, typed, syls, path):
+                pieces.append(text[cursor:a])
+                pieces.append(word if path_word == syl else keep_case(word, path_word))
+                cursor = b
+            phrase = "".join(pieces) + text[cursor:]
+            if phrase not in out:
+                out.append(phrase)
+        return out[:limit]
+
+    def _endings(self, typed: str, folded: str, limit: int) -> list[tuple[str, int]]:
+        """Indexed syllables that finish ``typed``, with their weights (see :meth:`candidates`).
+
+        Typed with accents, only the spellings that begin like it: "lúa" gives "lúa", not "lửa".
+        """
         found = []
-        for i, term in enumerate(self.reader.expand_prefix("title_fold", last)):
+        for i, term in enumerate(self.reader.expand_prefix("title_fold", folded)):
             if i >= 5000:
                 break
             term = term.decode("utf-8") if isinstance(term, bytes) else term
             if "_" not in term:
                 found.append((self.view.df("title_fold", term), term))
         found.sort(reverse=True)
-        endings = [c for _, term in found[: limit * 2] for c in self.candidates(term)[:2]]
-        if not endings:
-            return []
-        paths = self._viterbi([self.candidates(f) for f in head] + [endings])
-        out = []
-        for _, path in sorted(paths, key=lambda o: -o[0]):
-            phrase = " ".join(path)
-            if phrase not in out:
-                out.append(phrase)
-        return out[:limit]
+        if not analysis.has_diacritics(typed):
+            return [c for _, term in found[: limit * 4] for c in self.candidates(term)]
+        endings = [(v, df) for _, term in found[: limit * 4] for v in accent_variants(term)
+                   if begins_like(v, typed) and (df := self._df("body_syl", v))]
+        endings.sort(key=lambda c: -c[1])
+        return endings[: limit * 8]
+
+    def _learn_title_pairs(self, lefts: set[str]) -> None:
+        """Count, in a sample of the titles holding each word of ``lefts``, the words that follow
+        it: "giá vàng" stands in many titles, though pyvi keeps the two words apart (no
+        ``giá_vàng`` to reward). A sample keeps the cost fixed however large the index."""
+        for left in lefts:
+            held = self.view.postings("title_syl", left)[0]
+            if len(held) > TITLES_READ_PER_WORD:
+                held = held[np.linspace(0, len(held) - 1, TITLES_READ_PER_WORD).astype(np.int64)]
+            for docnum in held:
+                words = self.view.title_syllables(int(docnum))
+                for a, b in zip(words, words[1:]):
+                    if a == left:
+                        self.title_pairs[(a, b)] += 1
+
+
+def begins_like(word: str, typed: str) -> bool:
+    """Whether ``word`` can be what ``typed`` is the start of, with the letters and the tone typed.
+
+    The tone may sit elsewhere in the finished word ("hó" is the start of "hoá").
+
+    >>> begins_like("vàng", "v"), begins_like("đá", "đ"), begins_like("da", "đ"), begins_like("hoá", "hó")
+    (True, True, False, True)
+    >>> begins_like("lúa", "lúa"), begins_like("lửa", "lúa"), begins_like("lúa", "lua")
+    (True, False, True)
+    """
+    word_base, word_tone = _split_tone(word.lower())
+    typed_base, typed_tone = _split_tone(typed.lower())
+    return word_base.startswith(typed_base) and (not typed_tone or typed_tone == word_tone)
+
+
+def _split_tone(syllable: str) -> tuple[str, str]:
+    """A syllable without its tone mark (its letter shapes kept: ơ, â, đ), and the tone mark."""
+    decomposed = unicodedata.normalize("NFD", syllable)
+    tones = "".join(c for c in decomposed if c in _TONES)
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONES)), tones
+
+
+def keep_case(typed: str, word: str) -> str:
+    """``word`` capitalized as ``typed`` was: a proper noun typed with capitals keeps them.
+
+    >>> keep_case("Ca", "cà"), keep_case("HCM", "hcm"), keep_case("mau", "mau")
+    ('Cà', 'HCM', 'mau')
+    """
+    if len(typed) > 1 and typed.isupper():
+        return word.upper()
+    if typed[:1].isupper():
+        return word[:1].upper() + word[1:]
+    return word
+
+
+def keep_case_of_text(typed: str, suggestion: str) -> str:
+    """The suggestion with each word capitalized as the user typed the word in its place.
+
+    >>> keep_case_of_text("Ca Mau -covid", "cà mau -covid")
+    'Cà Mau -covid'
+    """
+    typed_spans = analysis.syllable_spans(typed)
+    spans = analysis.syllable_spans(suggestion)
+    if len(typed_spans) != len(spans):
+        return suggestion
+    out, cursor = [], 0
+    for (a, b), (ta, tb) in zip(spans, typed_spans):
+        out.append(suggestion[cursor:a])
+        out.append(keep_case(typed[ta:tb], suggestion[a:b]))
+        cursor = b
+    return "".join(out) + suggestion[cursor:]
 
 
 def _edits(a: str, b: str) -> int:
