@@ -89,19 +89,21 @@ class WhooshBaseline:
         kwargs = {"group": OrGroup} if or_group else {}
         self.parser = MultifieldParser(["title", "body"], ix.schema, fieldboosts={"title": 2.0}, **kwargs)
 
-    def top10(self, query: str, newest: bool = False) -> tuple[list[str], int]:
-        """The ids of the first 10 hits (by score, or newest first) and the number of matches."""
+    def top10(self, query: str, newest: bool = False, count: bool = True) -> tuple[list[str], int]:
+        """The ids of the first 10 hits (by score, or newest first) and the number of matches
+        (without ``count``, only whether there are any: counting every match of a long OR
+        query costs Whoosh as much again)."""
         text = strip_diacritics(query) if self.fold_query else query
         order = {"sortedby": "date", "reverse": True} if newest else {}
         hits = self.searcher.search(self.parser.parse(text), limit=10, **order)
-        return [h["id"] for h in hits], len(hits)
+        return [h["id"] for h in hits], len(hits) if count else hits.scored_length()
 
 
 class VnsearchSystem:
     def __init__(self, engine: SearchEngine):
         self.engine = engine
 
-    def top10(self, query: str, newest: bool = False) -> tuple[list[str], int]:
+    def top10(self, query: str, newest: bool = False, count: bool = True) -> tuple[list[str], int]:
         result = self.engine.search(SearchRequest(query=query, per_page=10,
                                                   sort="newest" if newest else "relevance"))
         return [h.id for h in result.hits], result.total
