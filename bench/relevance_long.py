@@ -23,6 +23,7 @@ import random
 import shutil
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh import index
@@ -163,6 +164,62 @@ def truncated_by_vnsearch(query: str) -> bool | None:
     return getattr(parse(query), "truncated", None)
 
 
+@dataclass
+class LongResult:
+    """Reciprocal ranks, empty answers and timings per system, and vnsearch's misses."""
+
+    rr: dict[str, list[float]]
+    empty: collections.Counter = field(default_factory=collections.Counter)
+    millis: dict[str, list[float]] = field(default_factory=lambda: collections.defaultdict(list))
+    misses: list[tuple[dict, int]] = field(default_factory=list)  # (article, vnsearch's total)
+
+
+def evaluate(chosen: list[dict], compared: dict, cache: RankingCache) -> LongResult:
+    result = LongResult({name: [] for name in compared})
+    for done, a in enumerate(chosen, 1):
+        for name, system in compared.items():
+            t0 = time.perf_counter()
+            if name == "vnsearch":
+                ids, total, cached = *system.top10(a["summary"]), False
+            else:
+                ids, total, cached = cache.ask(name, system, a["summary"])
+            if not cached:
+                result.millis[name].append((time.perf_counter() - t0) * 1000)
+            result.rr[name].append(1.0 / (ids.index(a["id"]) + 1) if a["id"] in ids else 0.0)
+            result.empty[name] += total == 0
+            if name == "vnsearch" and result.rr[name][-1] < 1.0:
+                result.misses.append((a, total))
+        if done % 25 == 0:
+            print(f"long queries: {done}/{len(chosen)}", file=sys.stderr, flush=True)
+    return result
+
+
+def print_queries(chosen: list[dict], eligible: int, seed: int) -> None:
+    """How long the queries are, and how many vnsearch cuts short."""
+    lengths = [len(syllables_of(a["summary"], True)) for a in chosen]
+    cut = [truncated_by_vnsearch(a["summary"]) for a in chosen]
+    print(f"{len(chosen)} queries (seed {seed}) among {eligible:,} articles whose title and body are their own; "
+          f"syllables per query: median {common.median(lengths):.0f}, min {min(lengths)}, max {max(lengths)}; "
+          f"{sum(x > CLAUSE_LIMIT for x in lengths)} have more than {CLAUSE_LIMIT}; truncated by vnsearch: "
+          + (f"{sum(cut)}" if None not in cut else "not reported by this version"))
+
+
+def print_result(result: LongResult, examples: int) -> None:
+    print(f"\n{'system':10} {'MRR@10':>7} {'first':>6} {'top 10':>7} {'no result':>10} {'ms/query (median)':>18}")
+    for name, values in result.rr.items():
+        millis = result.millis[name]
+        timing = f"{common.median(millis):8.1f} ({len(millis)} timed)" if millis else "cached"
+        print(f"{name:10} {sum(values) / len(values):7.3f} {sum(v == 1.0 for v in values):6d} "
+              f"{sum(v > 0 for v in values):7d} {result.empty[name]:10d} {timing:>18}")
+    mrr = {name: sum(v) / len(v) for name, v in result.rr.items()}
+    print(f"target: vnsearch above every baseline: "
+          f"{common.verdict(all(mrr['vnsearch'] > v for k, v in mrr.items() if k != 'vnsearch'))}")
+    print(f"\nvnsearch: {len(result.misses)} not first; up to {examples}:")
+    for a, total in result.misses[:examples]:
+        print(f"  query: {a['summary'][:200]!r} ({total} matches)")
+        print(f"  title: {a['title'][:150]}")
+
+
 def run_long_queries(n: int, sample: int, seed: int, rebuild: bool, examples: int = 3) -> None:
     articles = vietnews_articles(n)
     root = common.OUT / "relevance" / f"vietnews-{len(articles)}"
@@ -172,42 +229,6 @@ def run_long_queries(n: int, sample: int, seed: int, rebuild: bool, examples: in
     engine = SearchEngine(str(vnsearch_index(articles, root, rebuild)))
     b1 = baseline_index("b1", b1_analyzer(), articles, root, rebuild)
     b2 = baseline_index("b2", b2_analyzer(), articles, root, rebuild)
-    compared = systems(engine, b1, b2)
     chosen, eligible = sample_queries(articles, sample, seed)
-    lengths = [len(syllables_of(a["summary"], True)) for a in chosen]
-    cut = [truncated_by_vnsearch(a["summary"]) for a in chosen]
-    print(f"{len(chosen)} queries (seed {seed}) among {eligible:,} articles whose title and body are their own; "
-          f"syllables per query: median {common.median(lengths):.0f}, min {min(lengths)}, max {max(lengths)}; "
-          f"{sum(x > CLAUSE_LIMIT for x in lengths)} have more than {CLAUSE_LIMIT}; truncated by vnsearch: "
-          + (f"{sum(cut)}" if None not in cut else "not reported by this version"))
-
-    cache = RankingCache(root)
-    rr, empty, millis, misses = {name: [] for name in compared}, collections.Counter(), {n: [] for n in compared}, []
-    for done, a in enumerate(chosen, 1):
-        for name, system in compared.items():
-            t0 = time.perf_counter()
-            if name == "vnsearch":
-                ids, total, cached = *system.top10(a["summary"]), False
-            else:
-                ids, total, cached = cache.ask(name, system, a["summary"])
-            if not cached:
-                millis[name].append((time.perf_counter() - t0) * 1000)
-            rr[name].append(1.0 / (ids.index(a["id"]) + 1) if a["id"] in ids else 0.0)
-            empty[name] += total == 0
-            if name == "vnsearch" and rr[name][-1] < 1.0:
-                misses.append((a, total))
-        if done % 25 == 0:
-            print(f"long queries: {done}/{len(chosen)}", file=sys.stderr, flush=True)
-    print(f"\n{'system':10} {'MRR@10':>7} {'first':>6} {'top 10':>7} {'no result':>10} {'ms/query (median)':>18}")
-    for name, values in rr.items():
-        timing = (f"{common.median(millis[name]):8.1f} ({len(millis[name])} timed)" if millis[name]
-                  else "cached")
-        print(f"{name:10} {sum(values) / len(values):7.3f} {sum(v == 1.0 for v in values):6d} "
-              f"{sum(v > 0 for v in values):7d} {empty[name]:10d} {timing:>18}")
-    mrr = {name: sum(v) / len(v) for name, v in rr.items()}
-    print(f"target: vnsearch above every baseline: "
-          f"{common.verdict(all(mrr['vnsearch'] > v for k, v in mrr.items() if k != 'vnsearch'))}")
-    print(f"\nvnsearch: {len(misses)} not first; up to {examples}:")
-    for a, total in misses[:examples]:
-        print(f"  query: {a['summary'][:200]!r} ({total} matches)")
-        print(f"  title: {a['title'][:150]}")
+    print_queries(chosen, eligible, seed)
+    print_result(evaluate(chosen, systems(engine, b1, b2), RankingCache(root)), examples)
