@@ -1,6 +1,16 @@
-"""Known-item relevance on dantri: MRR@10 of vnsearch beside two plain Whoosh baselines.
+"""Relevance of vnsearch beside two plain Whoosh baselines: known items, accents, long queries.
 
-About 300 articles whose title has at least 6 syllables are sampled (fixed seed; titles
+Four sections (``--only`` runs some of them; each draws its sample from ``--seed`` alone):
+
+- ``known``: known-item queries on dantri, MRR@10 (below);
+- ``accent``: accent precision on dantri: one-syllable queries typed with and without
+  accents, sorted newest first (see ``relevance_matching.py``);
+- ``oneoff``: one word off: a title fragment with one word added that the article does not
+  hold, MRR@10 (see ``relevance_matching.py``);
+- ``long``: long natural queries: a vietnews article's summary (sapo) as the query, on
+  20,000 vietnews articles indexed without it, MRR@10 (see ``relevance_long.py``).
+
+Known items. About 300 articles whose title has at least 6 syllables are sampled (fixed seed; titles
 shared by two articles are left out, they cannot identify one). Each gives six queries,
 and the known item is the article itself:
 
@@ -24,14 +34,12 @@ fragment in ten and a fifth to a third of the rare-word queries are shared, and 
 article is first only by chance among identical matches. ``--as-drawn`` keeps those queries
 and shows what they cost each system.
 
-Systems: vnsearch (the library's index of dantri); B1, Whoosh's ``StandardAnalyzer``
-(which also drops English stopwords and one-letter tokens); B2, Whoosh with NFC,
-lowercase and diacritics folded (đ -> d), nothing dropped ("the", "can", "on" fold from
-thế, cần, ổn), the query folded the same way. Both baselines index title and body as TEXT and parse with a ``MultifieldParser``
-over title^2 and body, shown with both the default AND group and an OrGroup, so each
-baseline is judged at its better setting.
-
-    python bench/relevance.py [--sample 300] [--seed 7] [--examples 5] [--as-drawn]
+Systems (``relevance_systems.py``): vnsearch (the library's index of dantri); B1, Whoosh's
+``StandardAnalyzer`` (which also drops English stopwords and one-letter tokens); B2, Whoosh
+with NFC, lowercase and diacritics folded (đ -> d), nothing dropped ("the", "can", "on" fold
+from thế, cần, ổn), the query folded the same way. Both baselines index title and body as
+TEXT and parse with a ``MultifieldParser`` over title^2 and body, shown with both the default
+AND group and an OrGroup, so each baseline is judged at its better setting.
 """
 
 from __future__ import annotations
@@ -39,22 +47,28 @@ from __future__ import annotations
 import argparse
 import collections
 import random
-import re
 import shutil
 import time
 import unicodedata
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from whoosh import fields
-from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StandardAnalyzer
-from whoosh.filedb.filestore import RamStorage
-from whoosh.qparser import MultifieldParser, OrGroup
-
 import common
+import relevance_long
+import relevance_matching
+import relevance_systems
+from relevance_systems import b1_analyzer, b2_analyzer, whoosh_index
+from relevance_titles import SYLLABLE_RE, TitleSet, eligible_articles, flip_text, pick_fragment
 from vnsearch import analysis
 from vnsearch.indexer import Indexer, read_records
-from vnsearch.search import SearchEngine, SearchRequest
+from vnsearch.search import SearchEngine
+
+USAGE = """\
+    python bench/relevance.py                          # every section, seed 7, 300 articles
+    python bench/relevance.py --only accent,oneoff     # some sections
+    python bench/relevance.py --only long --rebuild    # rebuild the vietnews indexes first
+    python bench/relevance.py [--sample 300] [--seed 7] [--examples 5] [--as-drawn] [--syllables 60]
+"""
 
 QUERY_TYPES = (
     "fragment",
@@ -65,102 +79,9 @@ QUERY_TYPES = (
     "rare words, no diacritics",
 )
 TARGETS = (0.98, 0.98, 0.98, 0.98, 0.95, 0.95)
-_TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
-# oa, oe, uy closing the syllable (no final consonant), after a consonant onset other than q.
-_FLIPPABLE_RE = re.compile(r"^([bcdđghklmnprstvx]*)(oa|oe|uy)$")
-_SYLLABLE_RE = re.compile(r"[^\W_]+")
 
 
 # -- query construction -------------------------------------------------------
-
-def flip_tone_placement(syllable: str) -> str:
-    """The other placement of the tone in an oa/oe/uy rhyme without final consonant.
-
-    >>> flip_tone_placement("hòa"), flip_tone_placement("hoà"), flip_tone_placement("Thủy")
-    ('hoà', 'hòa', 'Thuỷ')
-    >>> flip_tone_placement("quý"), flip_tone_placement("hoàn"), flip_tone_placement("khuya")
-    ('quý', 'hoàn', 'khuya')
-    """
-    decomposed = unicodedata.normalize("NFD", syllable)
-    tones = [c for c in decomposed if c in _TONE_MARKS]
-    if len(tones) != 1:
-        return syllable
-    base = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONE_MARKS))
-    match = _FLIPPABLE_RE.match(base.lower())
-    if not match or match.group(1) == "q":
-        return syllable  # "quý": the u belongs to the onset, the tone has one place
-    letters_before_tone = 0
-    for c in decomposed:
-        if c in _TONE_MARKS:
-            break
-        if not unicodedata.combining(c):
-            letters_before_tone += 1
-    first = len(match.group(1))  # index of the rhyme's first vowel
-    target = first + 1 if letters_before_tone - 1 == first else first
-    return unicodedata.normalize("NFC", base[: target + 1] + tones[0] + base[target + 1 :])
-
-
-def flip_text(text: str) -> str:
-    return _SYLLABLE_RE.sub(lambda m: flip_tone_placement(m.group(0)),
-                            unicodedata.normalize("NFC", text))
-
-
-def _clean_token(token: str) -> str:
-    """A title token without edge punctuation and symbols ('“Đánh' -> 'Đánh'); '' when nothing is left."""
-    def edge(c):
-        return unicodedata.category(c)[0] in "PSZ"
-    start, end = 0, len(token)
-    while start < end and edge(token[start]):
-        start += 1
-    while end > start and edge(token[end - 1]):
-        end -= 1
-    token = token[start:end]
-    return token if any(c.isalnum() for c in token) else ""
-
-
-class TitleSet:
-    """The syllables of every dantri title, to tell whether a query singles one out."""
-
-    def __init__(self, records: list[dict]):
-        self.padded, self.sets = {}, {}
-        for accented in (True, False):
-            syllables = [_syllables(r["title"], accented) for r in records]
-            self.padded[accented] = [f" {' '.join(t)} " for t in syllables]
-            self.sets[accented] = [set(t) for t in syllables]
-
-    def holders(self, query: str, in_order: bool, accented: bool = False) -> int:
-        """How many titles hold the query's syllables (accents compared or folded away):
-        as a run, or all of them."""
-        wanted = _syllables(query, accented)
-        if in_order:
-            needle = f" {' '.join(wanted)} "
-            return sum(needle in t for t in self.padded[accented])
-        want = set(wanted)
-        return sum(want <= t for t in self.sets[accented])
-
-    def shared(self, query: str, in_order: bool) -> bool:
-        """More than one title holds the query, accents compared when it has them (tone
-        placement and NFD never count): no system can know which article is meant."""
-        return self.holders(query, in_order, accented=analysis.has_diacritics(query)) > 1
-
-
-def pick_fragment(title: str, rng: random.Random, identifies=lambda fragment: True) -> str | None:
-    """3-6 consecutive title words that ``identifies`` accepts, holding a syllable whose
-    tone placement can flip if possible."""
-    words = [_clean_token(t) for t in title.split()]
-    sizes = list(range(3, 7))
-    rng.shuffle(sizes)
-    for n in sizes:
-        windows = [s for s in range(len(words) - n + 1)
-                   if all(words[s : s + n]) and identifies(" ".join(words[s : s + n]))]
-        if not windows:
-            continue
-        flippable = [s for s in windows
-                     if flip_text(" ".join(words[s : s + n])) != unicodedata.normalize("NFC", " ".join(words[s : s + n]))]
-        start = rng.choice(flippable or windows)
-        return " ".join(words[start : start + n])
-    return None
-
 
 def document_frequencies(records: list[dict]) -> collections.Counter:
     """Documents holding each canonical syllable (title and body), as vnsearch spells them."""
@@ -172,7 +93,7 @@ def document_frequencies(records: list[dict]) -> collections.Counter:
 
 def rare_words(title: str, df: collections.Counter, k: int) -> str | None:
     """The k title syllables (not numbers) of lowest document frequency, in title order."""
-    surface = _SYLLABLE_RE.findall(unicodedata.normalize("NFC", title))
+    surface = SYLLABLE_RE.findall(unicodedata.normalize("NFC", title))
     seen, candidates = set(), []
     for pos, syl in enumerate(surface):
         key = analysis.canonical_syllable(analysis.normalize(syl))
@@ -221,9 +142,7 @@ def build_queries(records: list[dict], title_set: TitleSet, sample: int, seed: i
     Otherwise it is not a known-item query: no ranking can tell which title was meant.
     """
     rng = random.Random(seed)
-    titles = collections.Counter(r["title"] for r in records)
-    eligible = [r for r in records if titles[r["title"]] == 1
-                and sum(bool(_clean_token(t)) for t in r["title"].split()) >= 6]
+    eligible = eligible_articles(records)
     df = document_frequencies(records)
     sampling = Sampling()
     cases = []
@@ -250,72 +169,10 @@ def build_queries(records: list[dict], title_set: TitleSet, sample: int, seed: i
     return cases, sampling
 
 
-# -- the systems --------------------------------------------------------------
-
-def strip_diacritics(text: str) -> str:
-    """B2's folding, independent of vnsearch: NFC, lowercase, đ -> d, combining marks dropped."""
-    text = unicodedata.normalize("NFC", text).lower().replace("đ", "d")
-    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
-
-
-class NFCTokenizer(RegexTokenizer):
-    """Whoosh's word tokenizer on NFC text (on NFD text ``\\w`` would stop at every mark)."""
-
-    def __call__(self, value, **kwargs):
-        return super().__call__(unicodedata.normalize("NFC", value), **kwargs)
-
-
-class FoldFilter(Filter):
-    def __call__(self, tokens):
-        for t in tokens:
-            t.text = strip_diacritics(t.text)
-            yield t
-
-
-def whoosh_index(analyzer, records):
-    """A RAM index of title and body (summary first when there is one) through ``analyzer``."""
-    schema = fields.Schema(id=fields.ID(stored=True), title=fields.TEXT(analyzer=analyzer),
-                           body=fields.TEXT(analyzer=analyzer))
-    ix = RamStorage().create_index(schema)
-    with ix.writer() as writer:
-        for r in records:
-            writer.add_document(id=r["id"], title=r["title"], body=f"{r.get('summary', '')}\n{r['body']}")
-    return ix
-
-
-class WhooshBaseline:
-    """Whoosh's BM25F over title^2 and body, through a MultifieldParser (AND or OR group)."""
-
-    def __init__(self, ix, or_group: bool, fold_query: bool):
-        self.searcher = ix.searcher()
-        self.fold_query = fold_query
-        kwargs = {"group": OrGroup} if or_group else {}
-        self.parser = MultifieldParser(["title", "body"], ix.schema, fieldboosts={"title": 2.0}, **kwargs)
-
-    def top10(self, query: str) -> tuple[list[str], int]:
-        text = strip_diacritics(query) if self.fold_query else query
-        hits = self.searcher.search(self.parser.parse(text), limit=10)
-        return [h["id"] for h in hits], len(hits)
-
-
-class VnsearchSystem:
-    def __init__(self, engine: SearchEngine):
-        self.engine = engine
-
-    def top10(self, query: str) -> tuple[list[str], int]:
-        result = self.engine.search(SearchRequest(query=query, per_page=10))
-        return [h.id for h in result.hits], result.total
-
-
 # -- evaluation ---------------------------------------------------------------
 
 def reciprocal_rank(ids: list[str], expected: str) -> float:
     return 1.0 / (ids.index(expected) + 1) if expected in ids else 0.0
-
-
-def _syllables(text: str, accented: bool) -> list[str]:
-    syls = analysis.syllables(analysis.normalize(text))
-    return syls if accented else analysis.fold_terms(syls)
 
 
 class Failure(NamedTuple):
@@ -347,16 +204,10 @@ def build_systems(records: list[dict], path, reuse_index: bool) -> dict:
         report = Indexer(index_dir).index(read_records([path]), rebuild=True)
         print(f"vnsearch index of dantri: {report.summary()} in {time.perf_counter() - t0:.0f} s")
     t0 = time.perf_counter()
-    b1 = whoosh_index(StandardAnalyzer(), records)
-    b2 = whoosh_index(NFCTokenizer() | LowercaseFilter() | FoldFilter(), records)
+    b1 = whoosh_index(b1_analyzer(), records)
+    b2 = whoosh_index(b2_analyzer(), records)
     print(f"Whoosh baselines indexed in {time.perf_counter() - t0:.0f} s\n")
-    return {
-        "vnsearch": VnsearchSystem(SearchEngine(str(index_dir))),
-        "B1 AND": WhooshBaseline(b1, or_group=False, fold_query=False),
-        "B1 OR": WhooshBaseline(b1, or_group=True, fold_query=False),
-        "B2 AND": WhooshBaseline(b2, or_group=False, fold_query=True),
-        "B2 OR": WhooshBaseline(b2, or_group=True, fold_query=True),
-    }
+    return relevance_systems.systems(SearchEngine(str(index_dir)), b1, b2)
 
 
 def evaluate(cases: list[dict], systems: dict, records: list[dict], title_set: TitleSet) -> Evaluation:
@@ -417,25 +268,10 @@ def print_failures(result: Evaluation, examples: int) -> None:
             print(f"  first:    {f.first[:150]}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sample", type=int, default=300, help="articles sampled (default 300)")
-    parser.add_argument("--seed", type=int, default=7, help="sampling seed (default 7)")
-    parser.add_argument("--examples", type=int, default=5, help="failing vnsearch examples shown per type (default 5)")
-    parser.add_argument("--reuse-index", action="store_true",
-                        help="reuse bench/out/relevance/vnsearch-dantri as it is instead of rebuilding it")
-    parser.add_argument("--as-drawn", action="store_true",
-                        help="keep queries that other titles hold too (the fragment and rare words as first "
-                             "drawn), to see how often they occur and what they cost")
-    args = parser.parse_args()
-
-    path = common.corpus_path("dantri")
-    common.print_header("known-item relevance on dantri (MRR@10)")
-    records = list(common.iter_corpus("dantri"))
-    title_set = TitleSet(records)
+def run_known_item(records: list[dict], title_set: TitleSet, systems: dict, args) -> None:
+    """The known-item columns: six query types per sampled article, MRR@10 per system."""
+    print("== known-item queries (MRR@10)")
     cases, sampling = build_queries(records, title_set, args.sample, args.seed, args.as_drawn)
-    systems = build_systems(records, path, args.reuse_index)
     result = evaluate(cases, systems, records, title_set)
 
     fragments = [c["queries"][0] for c in cases if c["queries"][0]]
@@ -454,6 +290,65 @@ def main() -> None:
               f"{sampling.rare_none[1]} give no query (another title holds the 3 rarest too).\n")
     print_table(result)
     print_failures(result, args.examples)
+
+
+SECTIONS = {
+    "known": "known-item queries on dantri",
+    "accent": "accent precision on dantri",
+    "oneoff": "one word off on dantri",
+    "long": "long natural queries on vietnews",
+}
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=USAGE,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", default=",".join(SECTIONS),
+                        help=f"comma-separated sections to run, among {', '.join(SECTIONS)} (default: all)")
+    parser.add_argument("--sample", type=int, default=300,
+                        help="articles sampled for the known-item, one-word-off and long queries (default 300)")
+    parser.add_argument("--seed", type=int, default=7, help="sampling seed (default 7)")
+    parser.add_argument("--examples", type=int, default=5, help="failing vnsearch examples shown per type (default 5)")
+    parser.add_argument("--reuse-index", action="store_true",
+                        help="reuse bench/out/relevance/vnsearch-dantri as it is instead of rebuilding it")
+    parser.add_argument("--as-drawn", action="store_true",
+                        help="keep queries that other titles hold too (the fragment and rare words as first "
+                             "drawn), to see how often they occur and what they cost")
+    parser.add_argument("--syllables", type=int, default=60,
+                        help="accented syllables drawn for accent precision (default 60)")
+    parser.add_argument("--vietnews", type=int, default=relevance_long.ARTICLES,
+                        help=f"vietnews articles indexed for the long queries (default {relevance_long.ARTICLES:,})")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="rebuild the vietnews indexes in bench/out/relevance/ (reused when present)")
+    args = parser.parse_args()
+    args.sections = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = [s for s in args.sections if s not in SECTIONS]
+    if unknown or not args.sections:
+        parser.error(f"--only takes sections among {', '.join(SECTIONS)}, not {args.only!r}")
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    run = [s for s in SECTIONS if s in args.sections]
+    common.print_header("relevance: " + "; ".join(SECTIONS[s] for s in run),
+                        f"seed {args.seed}, sample {args.sample}"
+                        + (f", {args.syllables} accented syllables" if "accent" in run else ""))
+    if {"known", "accent", "oneoff"} & set(run):
+        records = list(common.iter_corpus("dantri"))
+        title_set = TitleSet(records)
+        systems = build_systems(records, common.corpus_path("dantri"), args.reuse_index)
+    for section in run:
+        t0 = time.perf_counter()
+        if section == "known":
+            run_known_item(records, title_set, systems, args)
+        elif section == "accent":
+            relevance_matching.run_accent_precision(records, systems, args.syllables, args.seed)
+        elif section == "oneoff":
+            relevance_matching.run_one_word_off(records, title_set, systems, args.sample, args.seed)
+        else:
+            relevance_long.run_long_queries(args.vietnews, args.sample, args.seed, args.rebuild)
+        print(f"\n[{section}: {time.perf_counter() - t0:.0f} s]\n")
     common.print_footer()
 
 
