@@ -160,6 +160,7 @@ class Indexer:
         self.index_dir = Path(index_dir)
         self._current_writer = None
         self._workers: SegmentWorkers | None = None
+        self._lock_fd: int | None = None  # the run lock's descriptor while a run holds it
 
     # -- public operations ---------------------------------------------------
 
@@ -218,8 +219,10 @@ class Indexer:
                             "(set VNSEARCH_LOCK_TIMEOUT to wait longer)") from None
                     time.sleep(0.1)
             self._remove_temp_tocs()
+            self._lock_fd = fd
             yield
         finally:
+            self._lock_fd = None
             os.close(fd)  # closing releases the lock; so does the process dying
 
     def _remove_temp_tocs(self) -> None:
@@ -269,6 +272,11 @@ class Indexer:
         writer.commit(mergetype=with_segments(policy, segments))
         self._clear_at_next_commit = False
 
+    def _lock_fds(self, writer) -> tuple[int, ...]:
+        """The descriptors of the locks this run holds: the run lock, Whoosh's write lock."""
+        whoosh_lock = getattr(getattr(writer, "writelock", None), "fd", None)  # Whoosh's FcntlLock
+        return tuple(fd for fd in (self._lock_fd, whoosh_lock) if fd is not None)
+
     @staticmethod
     def _existing_hashes(writer) -> dict[str, str]:
         reader = writer.reader()
@@ -310,7 +318,8 @@ class Indexer:
             nonlocal since_commit
             if (self._workers is None and self.settings.workers > 1
                     and len(pending) >= PARALLEL_THRESHOLD):
-                self._workers = SegmentWorkers(self.index_dir, self.settings.workers, _prepare)
+                self._workers = SegmentWorkers(self.index_dir, self.settings.workers, _prepare,
+                                               lock_fds=self._lock_fds(writer))
             workers = self._workers
             for article, digest in pending:
                 if article.id in uncommitted:
