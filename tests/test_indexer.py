@@ -43,8 +43,9 @@ def test_duplicate_id_in_one_file_last_one_wins(tmp_path, write_jsonl):
 
 
 def test_delete_withdraws_articles(sample_index):
-    report = Indexer(sample_index).delete(["mau-002", "khong-co"])
+    report = Indexer(sample_index).delete(["mau-002", "khong-co", "mau-002"])
     assert report.deleted == 1
+    assert report.missing == ["khong-co"]
     assert "mau-002" not in ids_in(sample_index)
     assert SearchEngine(str(sample_index)).search(query="mã số thuế").total == 0
 

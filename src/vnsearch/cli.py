@@ -82,7 +82,11 @@ def index(paths, index_dir, rebuild, quiet):
 @click.argument("ids", nargs=-1, required=True)
 @index_dir_option
 def delete(ids, index_dir):
-    """Withdraw articles by id."""
+    """Withdraw articles by id.
+
+    Each id not in the index is named on stderr (not in the index: ID) and the exit status
+    is 1; the ids that were found are deleted all the same.
+    """
     try:
         report = Indexer(index_dir).delete(ids)
     except (IndexBusyError, IndexMissingError, IndexFormatError) as exc:
@@ -90,7 +94,10 @@ def delete(ids, index_dir):
     except OSError as exc:
         raise click.ClickException(f"cannot write the index in {index_dir}: {exc.strerror or exc}; "
                                    "the index is as it was") from None
+    for article_id in report.missing:
+        click.echo(f"not in the index: {article_id}", err=True)
     click.echo(report.summary())
+    sys.exit(1 if report.missing else 0)
 
 
 @main.command()

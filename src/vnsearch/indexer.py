@@ -74,10 +74,13 @@ class IndexReport:
     commits: int = 0
     rejections: list[Rejection] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # ids a delete did not find
 
     def summary(self) -> str:
         text = (f"{self.added} added, {self.updated} updated, {self.unchanged} unchanged, "
                 f"{self.deleted} deleted, {self.rejected} rejected")
+        if self.missing:
+            text += f", {len(self.missing)} not in the index"
         if self.duplicates:
             text += f" ({self.duplicates} duplicate ids: the last one won)"
         return text
@@ -183,16 +186,24 @@ class Indexer:
         return report
 
     def delete(self, ids: Iterable[str]) -> IndexReport:
-        """Withdraw articles by id; unknown ids are not an error but are not counted."""
+        """Withdraw articles by id; ids not in the index are listed in ``report.missing`` (a
+        mistyped withdrawal must not look like success). Nothing found: nothing is committed."""
         report = IndexReport()
         ix = open_index(self.index_dir)
         with self._run_lock():
             self._current_writer = writer = self._writer(ix)
             try:
-                for article_id in ids:
-                    report.deleted += writer.delete_by_term("id", article_id)
-                writer.commit()
-                report.commits = 1
+                for article_id in dict.fromkeys(ids):  # an id given twice is deleted once
+                    deleted = writer.delete_by_term("id", article_id)
+                    report.deleted += deleted
+                    if not deleted:
+                        report.missing.append(article_id)
+                if report.deleted:
+                    writer.commit()
+                    report.commits = 1
+                else:
+                    writer.cancel()
+                self._current_writer = None
             except BaseException:
                 self._abandon_writer()
                 raise
