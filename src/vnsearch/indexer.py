@@ -71,6 +71,7 @@ class IndexReport:
     deleted: int = 0
     rejected: int = 0
     duplicates: int = 0
+    decided_by_updated: int = 0  # duplicates whose two versions both had an 'updated' time
     commits: int = 0
     rejections: list[Rejection] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -82,7 +83,8 @@ class IndexReport:
         if self.missing:
             text += f", {len(self.missing)} not in the index"
         if self.duplicates:
-            text += f" ({self.duplicates} duplicate ids: the last one won)"
+            rule = "the newest 'updated' won, else the last one read" if self.decided_by_updated else "the last one won"
+            text += f" ({self.duplicates} duplicate ids: {rule})"
         return text
 
 
@@ -148,6 +150,27 @@ def content_hash(article: Article) -> str:
 
 def _prepare(article: Article) -> dict:
     return document_fields(article)
+
+
+def _duplicate(record: Article, earlier_updated, earlier_origin: str) -> tuple[bool, str]:
+    """Which of two versions of one id read in one run wins, and the warning saying so.
+
+    The newer ``updated`` time wins, whatever the order the files were read in (a correction
+    must not be reverted because its file's name sorts first); when the times tie or either
+    is missing, the version read later wins.
+    """
+    here = record.origin or repr(record.id)
+    if earlier_updated and record.updated:
+        if earlier_updated > record.updated:
+            keep_earlier, winner, why = True, earlier_origin, "its 'updated' time is newer"
+        elif earlier_updated < record.updated:
+            keep_earlier, winner, why = False, here, "its 'updated' time is newer"
+        else:
+            keep_earlier, winner, why = False, here, "same 'updated' time: read later"
+    else:
+        keep_earlier, winner, why = False, here, "read later: 'updated' is missing"
+    return keep_earlier, (f"{here}: duplicate id {record.id!r}, also at {earlier_origin}: "
+                          f"the one at {winner} wins ({why})")
 
 
 def read_records(paths: Iterable[str | os.PathLike]) -> Iterator[Record]:
@@ -305,7 +328,7 @@ class Indexer:
         the run; this process then only reads, deletes replaced versions and commits.
         """
         indexed = {} if self._clear_at_next_commit else dict(existing)
-        seen: set[str] = set()
+        seen: dict[str, tuple] = {}  # id -> (updated, origin) of the version that wins so far
         uncommitted: set[str] = set()
         pending: list[tuple[Article, str]] = []  # with its content hash
         since_commit = 0
@@ -363,14 +386,18 @@ class Indexer:
                 if on_reject:
                     on_reject(record)
                 continue
-            first_time = record.id not in seen
-            seen.add(record.id)
+            earlier = seen.get(record.id)
+            first_time = earlier is None
             if not first_time:
+                keep_earlier, message = _duplicate(record, *earlier)
                 report.duplicates += 1
-                message = f"{record.origin or record.id}: duplicate id {record.id!r}: this later version replaces the earlier one"
+                report.decided_by_updated += bool(earlier[0] and record.updated)
                 report.warnings.append(message)
                 if on_warning:
                     on_warning(message)
+                if keep_earlier:
+                    continue
+            seen[record.id] = (record.updated, record.origin or repr(record.id))
             digest = content_hash(record)
             if indexed.get(record.id) == digest:
                 report.unchanged += first_time
