@@ -8,11 +8,9 @@ commits by itself.
 
 from __future__ import annotations
 
-import os
-
 from flask import Flask
 
-from vnsearch.config import DEFAULT_INDEX_DIR
+from vnsearch.config import default_index_dir
 from vnsearch.search import SearchEngine
 
 SECURITY_HEADERS = {
@@ -32,7 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # The static route is added by hand below, once automatic OPTIONS is off.
     app = Flask(__name__, static_folder=None)
     app.config.from_mapping(
-        INDEX_DIR=os.environ.get("VNSEARCH_INDEX_DIR") or DEFAULT_INDEX_DIR,
+        INDEX_DIR=default_index_dir(),
         PROVIDE_AUTOMATIC_OPTIONS=False,
     )
     if test_config is not None:

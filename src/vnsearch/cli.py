@@ -9,7 +9,7 @@ from datetime import date
 
 import click
 
-from vnsearch.config import DEFAULT_INDEX_DIR, Settings
+from vnsearch.config import Settings, default_index_dir
 from vnsearch.indexer import Indexer, IndexBusyError, IndexFormatError, IndexMissingError, read_records
 from vnsearch.search import SORTS, SearchEngine, SearchError, SearchRequest
 from vnsearch.segments import WorkerError
@@ -17,8 +17,8 @@ from vnsearch.segments import WorkerError
 
 def index_dir_option(f):
     return click.option(
-        "--index-dir", type=click.Path(file_okay=False), envvar="VNSEARCH_INDEX_DIR",
-        default=DEFAULT_INDEX_DIR, show_default=True, show_envvar=True,
+        "--index-dir", type=click.Path(file_okay=False), default=default_index_dir,
+        show_default="$VNSEARCH_INDEX_DIR, else ~/.local/share/vnsearch/index",
         help="Directory of the index.",
     )(f)
 
