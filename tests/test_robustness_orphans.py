@@ -109,6 +109,47 @@ def assert_next_run_completes(index_dir, corpus) -> None:
     assert_each_once(index_dir, range(ARTICLES))
 
 
+CHILD_OF_A_DYING_PARENT = """
+import os, sys, time
+from vnsearch import segments
+if sys.argv[2] == "watch-thread":  # as on a system without PR_SET_PDEATHSIG
+    segments._ask_for_signal_on_parent_death = lambda signum: False
+parent = os.getpid()
+if os.fork() == 0:
+    segments.die_with_parent(parent)
+    with open(sys.argv[1] + ".part", "w") as f:
+        f.write(str(os.getpid()))
+    os.rename(sys.argv[1] + ".part", sys.argv[1])
+    time.sleep(60)
+    os._exit(0)
+while not os.path.exists(sys.argv[1]):
+    time.sleep(0.01)
+os._exit(0)  # the parent ends; its child must follow
+"""
+
+
+def process_state(pid: int) -> str | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat[stat.rindex(")") + 2]
+
+
+@pytest.mark.parametrize("how", ["pdeathsig", "watch-thread"])
+def test_a_worker_process_ends_within_a_second_of_its_parent(tmp_path, how):
+    pid_file = tmp_path / "child.pid"
+    subprocess.run([sys.executable, "-c", CHILD_OF_A_DYING_PARENT, str(pid_file), how], check=True, timeout=30)
+    child = int(pid_file.read_text())
+    deadline = time.monotonic() + 1.5
+    while process_state(child) not in (None, "Z") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    state = process_state(child)
+    if state not in (None, "Z"):
+        os.kill(child, signal.SIGKILL)
+    assert state in (None, "Z"), f"the child outlived its parent by 1.5 s (state {state})"
+
+
 # (point, n): where the indexer kills itself, alone, with its two workers at work.
 INDEXER_KILL_POINTS = [
     pytest.param("hand-over", 700, id="handing-article-700-to-the-workers"),

@@ -32,6 +32,7 @@ import queue
 import signal
 import sys
 import threading
+import time
 from array import array
 from typing import Callable, Iterator
 
@@ -358,7 +359,7 @@ def _ask_for_signal_on_parent_death(signum: int) -> bool:
 
 def _watch_parent(parent: int) -> None:
     while os.getppid() == parent:
-        threading.Event().wait(POLL)
+        time.sleep(POLL)
     os._exit(1)
 
 
