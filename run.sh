@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
 # The main job: install vnsearch, index real articles, serve the search site.
-#   ./run.sh              -> http://127.0.0.1:8000/
+#   ./run.sh              -> http://127.0.0.1:8000/, the index in this folder's index/
 #   HOST=0.0.0.0 PORT=8080 VNSEARCH_INDEX_DIR=/srv/vnsearch ./run.sh
 set -euo pipefail
+# A relative VNSEARCH_INDEX_DIR is relative to where run.sh was started: resolve it before the cd.
+INDEX_DIR=${VNSEARCH_INDEX_DIR:-}
+if [ -n "$INDEX_DIR" ] && [ "${INDEX_DIR#/}" = "$INDEX_DIR" ]; then
+  INDEX_DIR="$PWD/$INDEX_DIR"
+fi
 cd "$(dirname "$0")"
+REPO=$PWD
+# The index goes where run.sh's own folder is, by absolute path: never the caller's working directory.
+INDEX_DIR=${INDEX_DIR:-$REPO/index}
 PYTHON=${PYTHON:-python3}
-INDEX_DIR=${VNSEARCH_INDEX_DIR:-index}
 
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
@@ -30,4 +37,12 @@ if [ "$status" -gt 1 ]; then
   exit "$status"
 fi
 [ "$status" -eq 1 ] && echo "run.sh: some records were rejected (see above); serving the rest" >&2
+
+# The vnsearch command lives in .venv, not on PATH: say how to reach it, and this index, from any folder.
+{
+  printf 'run.sh: the index is %s. To use the vnsearch command from any folder:\n' "$INDEX_DIR"
+  printf 'run.sh:   export VNSEARCH_INDEX_DIR=%q\n' "$INDEX_DIR"
+  printf 'run.sh:   %q search "bóng đá"     (or: source %q, then vnsearch ...)\n' \
+    "$REPO/.venv/bin/vnsearch" "$REPO/.venv/bin/activate"
+} >&2
 exec .venv/bin/vnsearch serve --index-dir "$INDEX_DIR" --host "${HOST:-127.0.0.1}" --port "${PORT:-8000}"

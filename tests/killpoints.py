@@ -5,13 +5,18 @@
 No hook exists in vnsearch for this: the launcher monkeypatches vnsearch or Whoosh
 so that the N-th time the process reaches POINT, the whole process group (the
 indexer and any analysis workers it forked) gets SIGKILL, as a crash, the OOM
-killer or a power cut would leave it. Points:
+killer or a power cut would leave it. With ``KILLPOINTS_WHO=self`` only the process
+that reaches the point is killed (the indexer alone, or one worker alone), as the OOM
+killer or a supervisor that kills only the main PID would. Points:
 
 analyse              ``document_fields`` for the N-th article, in the indexer process
 analyse-worker       ``document_fields`` for the article whose id is N, in a forked worker
 add-document         Whoosh ``SegmentWriter.add_document`` for the N-th document
 segment-files        commit N: while its segment's files are written (at the id column)
 compound             commit N: halfway through assembling the compound ``.seg`` file
+hand-over            the indexer hands its N-th article to the workers (they are busy)
+await-segments       the indexer waits for the workers' segments the N-th time (2 a commit
+                     with 2 workers: they are finishing their segments)
 before-toc-rename    commit N: segment complete, new TOC written to a temp file, not renamed
 after-toc-rename     commit N: TOC renamed into place; old files not cleaned, lock still held
 
@@ -40,6 +45,7 @@ from whoosh import writing
 from whoosh.filedb import compound, filestore
 
 import vnsearch.indexer
+import vnsearch.segments
 from vnsearch import cli
 
 PARENT = os.getpid()  # the indexer; forked analysis workers have other pids
@@ -49,6 +55,8 @@ INDEX_DIR = "index"  # set from --index-dir at start-up
 def die() -> None:
     sys.stdout.flush()
     sys.stderr.flush()
+    if os.environ.get("KILLPOINTS_WHO", "group") == "self":
+        os.kill(os.getpid(), signal.SIGKILL)
     os.killpg(os.getpgrp(), signal.SIGKILL)
 
 
@@ -114,6 +122,10 @@ def install(point: str, n) -> None:
                     when=lambda article: os.getpid() != PARENT and article.id == n)
     elif point == "add-document":
         on_nth_call(writing.SegmentWriter, "add_document", n)
+    elif point == "hand-over":
+        on_nth_call(vnsearch.segments.SegmentWorkers, "add", n)
+    elif point == "await-segments":
+        on_nth_call(vnsearch.segments.SegmentWorkers, "_receive", n)
     elif point == "segment-files":
         in_commit(n, before=lambda: on_nth_call(
             filestore.FileStorage, "create_file", 1, when=lambda self, name, *a, **k: name.endswith(".id.col")))

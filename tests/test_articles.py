@@ -38,6 +38,17 @@ def test_jsonl_records_become_articles_with_all_fields(write_jsonl):
     assert a.date.isoformat() == "2021-04-12T08:15:00+07:00"
 
 
+def test_updated_is_read_with_the_rules_of_date(write_jsonl):
+    path = write_jsonl([article("u1", date="2021-04-12T08:15:00+07:00", updated="2021-04-12T10:30:00Z"),
+                        article("u2", updated="2021-04-13 07:05"), article("u3", updated="2021-04-14"),
+                        article("u4")])
+    u1, u2, u3, u4 = records(path)
+    assert u1.updated.isoformat() == "2021-04-12T10:30:00+00:00"
+    assert u2.updated.isoformat() == "2021-04-13T07:05:00+07:00"  # no offset: Vietnam time
+    assert u3.updated.isoformat() == "2021-04-14T00:00:00+07:00"
+    assert u4.updated is None
+
+
 def test_gzipped_jsonl_is_read(tmp_path):
     path = tmp_path / "a.jsonl.gz"
     with gzip.open(path, "wt", encoding="utf-8") as f:
@@ -51,6 +62,10 @@ def test_gzipped_jsonl_is_read(tmp_path):
     ({"id": 7, "title": "Tin", "body": "Nội dung"}, "field 'id' must be a string, got number"),
     ({"id": "x", "title": "Tin", "body": "Nội dung", "date": "2021-02-30"}, "invalid date '2021-02-30'"),
     ({"id": "x", "title": "Tin", "body": "Nội dung", "tags": "y tế"}, "field 'tags' must be a list of strings"),
+    ({"id": "x", "title": "Tin", "body": "Nội dung", "updated": 20210412},
+     "field 'updated' must be an ISO 8601 string, got number"),
+    ({"id": "x", "title": "Tin", "body": "Nội dung", "updated": "12/04/2021 9:00"},
+     "invalid 'updated' time '12/04/2021 9:00'"),
     ([1, 2], "expected a JSON object, got list"),
 ])
 def test_bad_records_are_rejected_with_line_and_reason(write_jsonl, record, reason):

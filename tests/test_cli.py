@@ -81,6 +81,24 @@ def test_delete_then_search(run, sample_index):
     assert "mau-001" not in [h["id"] for h in hits]
 
 
+def test_delete_names_each_id_not_in_the_index_and_exits_1(run, sample_index):
+    result = run("delete", "mau-001", "khong-co", "mau-0O2", "--index-dir", sample_index)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == ["not in the index: khong-co", "not in the index: mau-0O2"]
+    assert result.stdout.strip() == "0 added, 0 updated, 0 unchanged, 1 deleted, 0 rejected, 2 not in the index"
+    search = json.loads(run("search", "", "--index-dir", sample_index, "--json", "--per-page", "100").stdout)
+    assert search["total"] == 12 and "mau-001" not in [h["id"] for h in search["hits"]]
+
+
+def test_delete_of_only_unknown_ids_changes_nothing(run, sample_index):
+    before = sorted(sample_index.glob("*.toc"))
+    result = run("delete", "bai-da-go", "--index-dir", sample_index)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "not in the index: bai-da-go"
+    assert sorted(sample_index.glob("*.toc")) == before  # no new commit
+    assert json.loads(run("stats", "--index-dir", sample_index, "--json").stdout)["articles"] == 13
+
+
 def test_installed_console_script_runs():
     exe = shutil.which("vnsearch", path=str(__import__("pathlib").Path(sys.executable).parent))
     assert exe, "the vnsearch console script is not installed beside this Python"

@@ -42,9 +42,70 @@ def test_duplicate_id_in_one_file_last_one_wins(tmp_path, write_jsonl):
     assert SearchEngine(str(tmp_path / "ix")).article("a")["title"] == "Bản chính thức"
 
 
+ORIGINAL = article("lu-1", title="Lũ quét ở Lào Cai làm 3 người mất tích",
+                   updated="2021-09-10T08:00:00+07:00")
+CORRECTION = article("lu-1", title="Lũ quét ở Lào Cai làm 2 người mất tích, 1 người bị thương",
+                     updated="2021-09-10T11:30:00+07:00")
+
+
+def index_folder(tmp_path, files: dict, **kwargs):
+    """Write each {name: records} as a .jsonl file in one folder and index the folder; warnings kept."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name, records in files.items():
+        (folder / name).write_text("".join(__import__("json").dumps(r, ensure_ascii=False) + "\n" for r in records),
+                                   encoding="utf-8")
+    warnings = []
+    report = Indexer(tmp_path / "ix", Settings(**kwargs)).index(
+        __import__("vnsearch.indexer", fromlist=["read_records"]).read_records([folder]), on_warning=warnings.append)
+    return folder, report, warnings
+
+
+def test_a_correction_read_first_is_not_reverted_by_the_older_original(tmp_path):
+    # "a-..." sorts before "b-...": the correction is read first, the original after it.
+    folder, report, warnings = index_folder(tmp_path, {"a-dinh-chinh.jsonl": [CORRECTION],
+                                                       "b-ban-goc.jsonl": [article("x"), ORIGINAL]})
+    assert SearchEngine(str(tmp_path / "ix")).article("lu-1")["title"] == CORRECTION["title"]
+    assert ids_in(tmp_path / "ix") == ["lu-1", "x"]
+    assert (report.added, report.duplicates) == (2, 1)
+    assert warnings == [f"{folder}/b-ban-goc.jsonl:2: duplicate id 'lu-1', also at {folder}/a-dinh-chinh.jsonl:1: "
+                        f"the one at {folder}/a-dinh-chinh.jsonl:1 wins (its 'updated' time is newer)"]
+    assert "newest 'updated' won" in report.summary()
+
+
+def test_a_newer_correction_read_last_wins(tmp_path):
+    folder, _, warnings = index_folder(tmp_path, {"a.jsonl": [ORIGINAL], "b.jsonl": [CORRECTION]})
+    assert SearchEngine(str(tmp_path / "ix")).article("lu-1")["title"] == CORRECTION["title"]
+    assert warnings == [f"{folder}/b.jsonl:1: duplicate id 'lu-1', also at {folder}/a.jsonl:1: "
+                        f"the one at {folder}/b.jsonl:1 wins (its 'updated' time is newer)"]
+
+
+@pytest.mark.parametrize("first_updated,second_updated,why", [
+    ("2021-09-10T08:00:00+07:00", "2021-09-10T01:00:00Z", "same 'updated' time: read later"),  # the same instant
+    ("2021-09-10T08:00:00+07:00", None, "read later: 'updated' is missing"),
+    (None, "2021-09-09T08:00:00+07:00", "read later: 'updated' is missing"),
+    (None, None, "read later: 'updated' is missing"),
+])
+def test_ties_and_missing_updated_times_go_to_the_later_record(tmp_path, first_updated, second_updated, why):
+    first = article("lu-1", title="Bản thứ nhất", **({"updated": first_updated} if first_updated else {}))
+    second = article("lu-1", title="Bản thứ hai", **({"updated": second_updated} if second_updated else {}))
+    folder, _, warnings = index_folder(tmp_path, {"a.jsonl": [first], "b.jsonl": [second]})
+    assert SearchEngine(str(tmp_path / "ix")).article("lu-1")["title"] == "Bản thứ hai"
+    assert warnings == [f"{folder}/b.jsonl:1: duplicate id 'lu-1', also at {folder}/a.jsonl:1: "
+                        f"the one at {folder}/b.jsonl:1 wins ({why})"]
+
+
+def test_across_runs_the_incoming_record_replaces_whatever_its_updated_time(tmp_path, write_jsonl):
+    index_paths(tmp_path / "ix", [write_jsonl([CORRECTION], name="run1.jsonl")])
+    report = index_paths(tmp_path / "ix", [write_jsonl([ORIGINAL], name="run2.jsonl")])
+    assert report.updated == 1
+    assert SearchEngine(str(tmp_path / "ix")).article("lu-1")["title"] == ORIGINAL["title"]
+
+
 def test_delete_withdraws_articles(sample_index):
-    report = Indexer(sample_index).delete(["mau-002", "khong-co"])
+    report = Indexer(sample_index).delete(["mau-002", "khong-co", "mau-002"])
     assert report.deleted == 1
+    assert report.missing == ["khong-co"]
     assert "mau-002" not in ids_in(sample_index)
     result = SearchEngine(str(sample_index)).search(query="mã số thuế")
     assert "mau-002" not in [h.id for h in result.hits] and result.missing == ["mã", "thuế"]

@@ -4,7 +4,8 @@ Each test indexes the 2,000 synthetic articles with a commit every 300, kills th
 indexer (with its analysis workers) at one point of the run through
 tests/killpoints.py, then checks that the index opens and searches, holds exactly
 the articles of its last commit once each, and that a plain rerun ends with all
-2,000 exactly once.
+2,000 exactly once. Killing the whole group takes the workers too; test_robustness_orphans.py
+kills the indexer alone, or one worker alone, and checks that no process of the run is left.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import os
 
 from flask import Flask, request
 
-from vnsearch.config import DEFAULT_INDEX_DIR
+from vnsearch.config import default_index_dir
 from vnsearch.search import SearchEngine
 from vnsearch.web.accesslog import AccessLog
 
@@ -38,7 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # The static route is added by hand below, once automatic OPTIONS is off.
     app = Flask(__name__, static_folder=None)
     app.config.from_mapping(
-        INDEX_DIR=os.environ.get("VNSEARCH_INDEX_DIR") or DEFAULT_INDEX_DIR,
+        INDEX_DIR=default_index_dir(),
         PROVIDE_AUTOMATIC_OPTIONS=False,
         CORS_ORIGINS=os.environ.get("VNSEARCH_CORS_ORIGINS", ""),
         ACCESS_LOG=False,

@@ -47,6 +47,9 @@ class Article:
     author: str = ""
     source: str = ""
     tags: tuple[str, ...] = field(default_factory=tuple)
+    # When this version was last corrected: of two records with one id in a run, the newer wins.
+    # Not stored, and not part of the content hash.
+    updated: datetime | None = None
     origin: str = field(default="", compare=False)  # "FILE:LINE" it was read from; not content
 
     def content_hash(self) -> str:
@@ -82,8 +85,9 @@ class RecordError(ValueError):
 
 # -- validation ---------------------------------------------------------------
 
-def parse_date(value: str) -> datetime:
+def parse_date(value: str, what: str = "date") -> datetime:
     """ISO 8601 date or date-time; without an offset it is taken as Vietnam time (UTC+7).
+    ``what`` names the value in the error.
 
     >>> parse_date("2021-04-12T08:15:00+07:00").isoformat()
     '2021-04-12T08:15:00+07:00'
@@ -97,7 +101,7 @@ def parse_date(value: str) -> datetime:
         else:
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise RecordError(f"invalid date {value!r}: {exc}") from None
+        raise RecordError(f"invalid {what} {value!r}: {exc}") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=VIETNAM_TZ)
     return parsed
@@ -184,12 +188,8 @@ def article_from_dict(record: object) -> Article:
     body = html_to_text(values["body"])
     if len(body) > MAX_BODY_CHARS:
         raise RecordError(f"'body' has {len(body):,} characters; the limit is {MAX_BODY_CHARS:,}")
-    raw_date = record.get("date")
-    when = None
-    if raw_date not in (None, ""):
-        if not isinstance(raw_date, str):
-            raise RecordError(f"field 'date' must be an ISO 8601 string, got {_json_type(raw_date)}")
-        when = parse_date(raw_date)
+    when = _optional_time(record, "date", "date")
+    updated = _optional_time(record, "updated", "'updated' time")
     tags = record.get("tags") or []
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         raise RecordError("field 'tags' must be a list of strings")
@@ -204,7 +204,18 @@ def article_from_dict(record: object) -> Article:
         author=values["author"],
         source=values["source"],
         tags=tuple(clean_text(t) for t in tags if clean_text(t)),
+        updated=updated,
     )
+
+
+def _optional_time(record: dict, name: str, what: str) -> datetime | None:
+    """The record's ``name`` field read by :func:`parse_date`; None when absent or empty."""
+    raw = record.get(name)
+    if raw in (None, ""):
+        return None
+    if not isinstance(raw, str):
+        raise RecordError(f"field {name!r} must be an ISO 8601 string, got {_json_type(raw)}")
+    return parse_date(raw, what)
 
 
 def _json_type(value: object) -> str:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import date
 
 import click
 
-from vnsearch.config import DEFAULT_INDEX_DIR, Settings
+from vnsearch.config import default_index_dir
 from vnsearch.indexer import Indexer, IndexBusyError, IndexFormatError, IndexMissingError, read_records
 from vnsearch.search import SORTS, SearchEngine, SearchError, SearchRequest
 from vnsearch.segments import WorkerError
@@ -17,8 +16,8 @@ from vnsearch.segments import WorkerError
 
 def index_dir_option(f):
     return click.option(
-        "--index-dir", type=click.Path(file_okay=False), envvar="VNSEARCH_INDEX_DIR",
-        default=DEFAULT_INDEX_DIR, show_default=True, show_envvar=True,
+        "--index-dir", type=click.Path(file_okay=False), default=default_index_dir,
+        show_default="$VNSEARCH_INDEX_DIR, else ~/.local/share/vnsearch/index",
         help="Directory of the index.",
     )(f)
 
@@ -82,7 +81,11 @@ def index(paths, index_dir, rebuild, quiet):
 @click.argument("ids", nargs=-1, required=True)
 @index_dir_option
 def delete(ids, index_dir):
-    """Withdraw articles by id."""
+    """Withdraw articles by id.
+
+    Each id not in the index is named on stderr (not in the index: ID) and the exit status
+    is 1; the ids that were found are deleted all the same.
+    """
     try:
         report = Indexer(index_dir).delete(ids)
     except (IndexBusyError, IndexMissingError, IndexFormatError) as exc:
@@ -90,7 +93,10 @@ def delete(ids, index_dir):
     except OSError as exc:
         raise click.ClickException(f"cannot write the index in {index_dir}: {exc.strerror or exc}; "
                                    "the index is as it was") from None
+    for article_id in report.missing:
+        click.echo(f"not in the index: {article_id}", err=True)
     click.echo(report.summary())
+    sys.exit(1 if report.missing else 0)
 
 
 @main.command()

@@ -3,14 +3,35 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 
-DEFAULT_INDEX_DIR = "index"
+
+def default_index_dir(environ=os.environ) -> str:
+    """Where the index lives when no ``--index-dir`` says: ``$VNSEARCH_INDEX_DIR``, else
+    ``$XDG_DATA_HOME/vnsearch/index`` (``~/.local/share/vnsearch/index``).
+
+    Never relative to the working directory, so every command, and the site, finds the same
+    index from any folder. An ``XDG_DATA_HOME`` that is not absolute is ignored, as the XDG
+    Base Directory specification says.
+
+    >>> default_index_dir({"XDG_DATA_HOME": "/srv/data", "HOME": "/home/bientap"})
+    '/srv/data/vnsearch/index'
+    >>> default_index_dir({"HOME": "/home/bientap"})
+    '/home/bientap/.local/share/vnsearch/index'
+    """
+    explicit = environ.get("VNSEARCH_INDEX_DIR")
+    if explicit:
+        return explicit
+    data_home = environ.get("XDG_DATA_HOME") or ""
+    if not os.path.isabs(data_home):
+        home = environ.get("HOME") or os.path.expanduser("~")
+        data_home = os.path.join(home, ".local", "share")
+    return os.path.join(data_home, "vnsearch", "index")
 
 
 @dataclass(frozen=True)
 class Settings:
-    index_dir: str = DEFAULT_INDEX_DIR
+    index_dir: str = field(default_factory=default_index_dir)  # see default_index_dir
     lock_timeout: float = 10.0  # seconds a second indexer waits for the write lock
     commit_every: int = 20000  # articles per commit in a long run (a publish commits once, at its end)
     commit_seconds: float = 60.0  # and at least this often, so readers see a long import progress
@@ -24,14 +45,17 @@ class Settings:
     @classmethod
     def from_env(cls, environ=os.environ, **overrides) -> "Settings":
         """Defaults, overridden by ``VNSEARCH_<NAME>`` variables, then by explicit arguments."""
-        values = {}
+        values = {"index_dir": default_index_dir(environ)}
         for f in fields(cls):
+            if f.name == "index_dir":
+                continue  # read above, with its own fallback
             raw = environ.get(f"VNSEARCH_{f.name.upper()}")
             if raw is None or raw == "":
                 continue
+            kind = type(getattr(cls, f.name))
             try:
-                values[f.name] = type(getattr(cls, f.name))(raw)
+                values[f.name] = kind(raw)
             except ValueError:
-                raise ValueError(f"VNSEARCH_{f.name.upper()}={raw!r} is not a valid {type(getattr(cls, f.name)).__name__}") from None
+                raise ValueError(f"VNSEARCH_{f.name.upper()}={raw!r} is not a valid {kind.__name__}") from None
         values.update({k: v for k, v in overrides.items() if v is not None})
         return replace(cls(), **values)
