@@ -108,9 +108,11 @@ def test_worker_processes_replace_changed_articles_once(tmp_path):
 def test_pool_at_its_memory_limit_makes_the_indexer_commit(tmp_path, monkeypatch):
     monkeypatch.setattr(segments, "POOL_LIMIT_BYTES", 1)  # every worker is full after its first articles
     settings = Settings(workers=2, batch_size=indexer.PARALLEL_THRESHOLD, commit_every=10_000, commit_seconds=600)
-    report = Indexer(tmp_path / "ix", settings).index(read_records([write_corpus(tmp_path / "a.jsonl", count=400)]))
+    # A worker's "full" reaches the indexer when it next hands over articles, and the job queue
+    # holds about 160 of them: 800 articles give room for several commits however busy the machine.
+    report = Indexer(tmp_path / "ix", settings).index(read_records([write_corpus(tmp_path / "a.jsonl", count=800)]))
     assert report.commits > 2
-    assert_each_once(tmp_path / "ix", range(400))
+    assert_each_once(tmp_path / "ix", range(800))
 
 
 def test_a_failing_worker_stops_the_run_and_the_index_keeps_its_last_commit(tmp_path, monkeypatch):
