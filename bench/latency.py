@@ -188,7 +188,7 @@ def run_once(path: str, queries: list[str]) -> dict:
 
 # The steps of SearchEngine._search, timed by wrapping the engine's own methods.
 PHASES = (
-    ("match", "_match_mask", "matching: postings, phrases"),
+    ("match", "_match", "matching: postings, phrases, relaxation"),
     ("facets", "_facets", "facets"),
     ("score", "score", "scoring: BM25 per term"),
     ("rerank", "_rerank", "re-ranking the top titles"),

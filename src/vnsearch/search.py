@@ -223,7 +223,7 @@ class SearchEngine:
         query = parse(request.query)
         plan = Plan.build(query, self.synonyms)
         base = view.live & self._filter_mask(view, request)
-        found = match(view, plan, base) if plan.units() or plan.exclude else Match(np.flatnonzero(base), True, 0)
+        found = self._match(view, plan, base)
         docs = found.docs
         total = int(len(docs))
         facets = self._facets(view, docs)
@@ -236,6 +236,13 @@ class SearchEngine:
         suggestion = self._suggestion(view, query, [d for d, _ in order[:SUGGESTION_EVIDENCE]])
         return SearchResult(request.query, total, request.page, request.per_page, hits, facets, suggestion,
                             relaxed=found.relaxed, missing=found.missing)
+
+    @staticmethod
+    def _match(view: IndexView, plan: Plan, base: np.ndarray) -> Match:
+        """The documents within ``base`` that the plan admits (every one when it asks for nothing)."""
+        if not plan.units() and not plan.exclude:
+            return Match(np.flatnonzero(base), True, 0)
+        return match(view, plan, base)
 
     def _filter_mask(self, view: IndexView, request: SearchRequest) -> np.ndarray:
         mask = np.ones(view.size, dtype=bool)
