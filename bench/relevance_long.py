@@ -125,7 +125,8 @@ class RankingCache:
         self.path = root / "whoosh-rankings.jsonl"
         self.answers = {}
         if self.path.exists():
-            for line in self.path.read_text(encoding="utf-8").splitlines():
+            lines = self.path.read_text(encoding="utf-8").split("\n")
+            for line in lines[:-1]:  # the last is empty, or half written by a run killed mid-line
                 entry = json.loads(line)
                 self.answers[entry["system"], entry["query"]] = (entry["ids"], entry["total"])
 
