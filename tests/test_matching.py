@@ -183,3 +183,11 @@ def test_bad_synonyms_file_names_the_file_and_line(tmp_path):
     bad.write_text("UBND, uỷ ban nhân dân\nmột mình\n", encoding="utf-8")
     with pytest.raises(SynonymsError, match=rf"{bad}:2: a group needs two variants"):
         Synonyms.load(bad)
+
+
+def test_quotes_in_a_pasted_lead_quote_someone(engine):
+    # 18 syllables: a passage, so the quoted words count as words ("mạnh mẽ" is not in the article)
+    lead = 'Nhiều ngân hàng thương mại "chuyển đổi số mạnh mẽ" và thanh toán không tiền mặt năm nay'
+    assert ids(engine.search(query=lead))[0] == "long"
+    # a short query keeps its phrase strict
+    assert engine.search(query='ngân hàng "thanh toán chuyển đổi"').total == 0

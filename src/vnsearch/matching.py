@@ -5,10 +5,14 @@
   never matches ``lửa``); one typed without matches every spelling (``lua``).
 - **Long queries need most words, not all.** The plain words of a query count by syllable
   (pyvi cannot segment text typed without accents, so syllables are what every query has):
-  up to :data:`ALL_WORDS_UP_TO` syllables, all are needed; beyond, all but a quarter
-  (:func:`needed`), in the spirit of Elasticsearch's ``minimum_should_match``.
+  up to :data:`ALL_WORDS_UP_TO` syllables, all are needed; up to :data:`MOST_WORDS_UP_TO`,
+  all but a quarter; beyond, :data:`LONG_QUERY_SHARE` of them (:func:`needed`), in the
+  spirit of Elasticsearch's ``minimum_should_match`` ("4<-25% 12<60%"). A long query is
+  a description or a pasted lead: a lead holds on average 87% of its words in its own
+  article, and all of them in only 15% (vietnews).
   Quoted phrases, ``+words``, ``title:`` and the filters (``author:``...) stay strict;
-  ``-`` exclusions always exclude.
+  ``-`` exclusions always exclude. In a passage of more than :data:`MOST_WORDS_UP_TO`
+  syllables (a pasted lead) quotation marks quote someone: the quoted words count as words.
 - **Equivalent spellings**: a run of plain words that spells a variant of a synonym group
   (:mod:`vnsearch.synonyms`) is also satisfied by any other variant (``CSGT`` by
   "cảnh sát giao thông"), and counts as the syllables typed.
@@ -17,8 +21,8 @@
 >>> plan = Plan.build(parse("giá vàng hôm nay xyzqw"))
 >>> [u.label for u in plan.should], plan.width, plan.needed
 (['giá', 'vàng', 'hôm', 'nay', 'xyzqw'], 5, 4)
->>> needed(3), needed(4), needed(5), needed(8), needed(12)
-(3, 4, 4, 6, 9)
+>>> needed(3), needed(4), needed(5), needed(8), needed(12), needed(16), needed(40)
+(3, 4, 4, 6, 9, 9, 24)
 """
 
 from __future__ import annotations
@@ -30,11 +34,17 @@ from vnsearch.query import Clause, Query
 from vnsearch.synonyms import Synonyms, Variant
 
 ALL_WORDS_UP_TO = 4  # syllables: about two Vietnamese words
+MOST_WORDS_UP_TO = 12  # syllables: a headline-sized description
+LONG_QUERY_SHARE = 0.6  # of a longer query (tuned on vietnews leads, seed 11; 0.4-0.6 rank alike)
 
 
 def needed(width: int) -> int:
     """How many of ``width`` syllables typed as plain words an article must hold."""
-    return width if width <= ALL_WORDS_UP_TO else width - width // 4
+    if width <= ALL_WORDS_UP_TO:
+        return width
+    if width <= MOST_WORDS_UP_TO:
+        return width - width // 4
+    return max(needed(MOST_WORDS_UP_TO), int(width * LONG_QUERY_SHARE))
 
 
 @dataclass(frozen=True)
@@ -85,13 +95,16 @@ class Plan:
     def build(cls, query: Query, synonyms: Synonyms | None = None) -> "Plan":
         must, should = [], []
         run: list[Clause] = []
+        passage = _is_passage(query)
 
         def end_run():
             should.extend(_word_units(run, synonyms))
             run.clear()
 
         for clause in query.required:
-            if clause.must or clause.quoted or clause.field:
+            if passage and clause.quoted and not clause.must and not clause.field:
+                run.extend(_words_of(clause))  # quotation marks in pasted text, not a phrase
+            elif clause.must or clause.quoted or clause.field:
                 end_run()
                 must.append(Unit(((clause,),), len(clause.syllables) or 1, str(clause)))
             elif clause.wildcard:
@@ -105,6 +118,18 @@ class Plan:
             strict = all(c.must or c.quoted or c.field for c in group)
             (must if strict else should).append(unit)
         return cls(query, tuple(must), tuple(should), query.excluded)
+
+
+def _is_passage(query: Query) -> bool:
+    """A query of more than :data:`MOST_WORDS_UP_TO` syllables in plain and quoted words: a lead
+    or a paragraph pasted in, whose quotation marks quote someone rather than ask for a phrase."""
+    words = [c for c in query.required if not c.field and not c.must and not c.wildcard]
+    return sum(len(c.syllables) for c in words) > MOST_WORDS_UP_TO
+
+
+def _words_of(clause: Clause) -> list[Clause]:
+    """A quoted phrase as the plain words it holds."""
+    return [Clause(s, (s,), (f,)) for s, f in zip(clause.syllables, clause.folded)]
 
 
 def _word_units(run: list[Clause], synonyms: Synonyms | None) -> list[Unit]:
