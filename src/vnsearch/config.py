@@ -19,6 +19,7 @@ class Settings:
     recency_weight: float = 0.15  # how much a brand-new article gains over an old one
     recency_half_life_days: float = 30.0
     cache_size: int = 256  # search results kept per index generation
+    cache_mb: float = 96.0  # postings and match masks kept in memory, per server process
 
     @classmethod
     def from_env(cls, environ=os.environ, **overrides) -> "Settings":

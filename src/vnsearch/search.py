@@ -23,7 +23,7 @@ from vnsearch.config import Settings
 from vnsearch.indexer import open_index
 from vnsearch.query import MAX_QUERY_CHARS, Clause, Query, parse
 from vnsearch.suggest import Suggester
-from vnsearch.view import IndexView, folded_name_matches
+from vnsearch.view import ByteCache, IndexView, cache_budget, folded_name_matches
 
 SORTS = ("relevance", "newest", "oldest")
 MAX_PER_PAGE = 100
@@ -134,15 +134,21 @@ class SearchEngine:
         self.index_dir = index_dir
         self._ix = open_index(index_dir)
         self._lock = threading.RLock()
+        # Shared by every generation: arrays and postings of segments a commit left alone.
         self._segment_cache: dict = {}
+        segment_bytes, self._view_cache_bytes = cache_budget(self.settings.cache_mb)
+        self._postings_cache = ByteCache(segment_bytes)
         self._searcher = self._ix.searcher()
-        self._view = IndexView(self._searcher, self._segment_cache)
+        self._view = self._new_view(self._searcher)
         self._checked = time.monotonic()
         self._cache: OrderedDict = OrderedDict()
 
     def close(self) -> None:
         with self._lock:
             self._searcher.close()
+
+    def _new_view(self, searcher) -> IndexView:
+        return IndexView(searcher, self._segment_cache, self._postings_cache, self._view_cache_bytes)
 
     # -- generations ---------------------------------------------------------
 
@@ -161,7 +167,7 @@ class SearchEngine:
                 if not self._searcher.up_to_date():
                     old = self._searcher
                     self._searcher = self._ix.searcher()
-                    self._view = IndexView(self._searcher, self._segment_cache)
+                    self._view = self._new_view(self._searcher)
                     self._cache.clear()
                     old.close()
             return self._view

@@ -4,7 +4,13 @@ Whoosh stores the postings, columns and stored fields; scoring and faceting ever
 matching document through Whoosh's Python matchers is too slow on 100,000 articles.
 So each index segment is read once into numpy arrays (facet codes, dates, field
 lengths, deletions) and reused across commits while the segment lives; postings are
-read a block at a time and cached per term. Searching then is array arithmetic.
+read a block at a time. Searching then is array arithmetic.
+
+Memory is bounded: segment files are read through the map (:mod:`vnsearch.mapped`),
+not copied; postings are cached per segment in one :class:`ByteCache` that every
+generation shares (a commit that adds a segment keeps the postings read from the
+others), and what a view merges over its segments in a smaller one of its own; both
+hold at most ``VNSEARCH_CACHE_MB`` megabytes between them.
 """
 
 from __future__ import annotations
@@ -29,6 +35,67 @@ _LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float
 EMPTY_IDS = np.zeros(0, dtype=np.int64)
 EMPTY_TF = np.zeros(0, dtype=np.float32)
 EXPAND_SCAN = 50_000  # term index entries a wildcard may read, over all segments
+VIEW_CACHE_SHARE = 0.25  # of the cache budget, for what a view merges over its segments
+ENTRY_OVERHEAD = 200  # bytes counted per cache entry beyond its arrays (key, tuple, bookkeeping)
+DF_CACHE_ENTRIES = 50_000
+
+
+class ByteCache:
+    """A least-recently-used cache bounded by the bytes of the arrays it holds.
+
+    Values are numpy arrays, tuples of them, or small lists; an entry larger than the
+    whole budget is not kept. Not thread-safe: the search engine serialises access.
+    """
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max(0, int(max_bytes))
+        self.nbytes = 0
+        self._entries: OrderedDict = OrderedDict()  # key -> (value, size)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key):
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        self._entries.move_to_end(key)
+        return entry[0]
+
+    def put(self, key, value) -> None:
+        size = _size_of(value) + ENTRY_OVERHEAD
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self.nbytes -= old[1]
+        if size > self.max_bytes:
+            return
+        self._entries[key] = (value, size)
+        self.nbytes += size
+        while self.nbytes > self.max_bytes:
+            _, (_, evicted) = self._entries.popitem(last=False)
+            self.nbytes -= evicted
+
+    def discard_where(self, stale) -> None:
+        """Drop the entries whose key ``stale(key)`` says are of segments gone from the index."""
+        for key in [k for k in self._entries if stale(k)]:
+            self.nbytes -= self._entries.pop(key)[1]
+
+
+def _size_of(value) -> int:
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, (tuple, list)):
+        return sum(_size_of(v) for v in value) + 8 * len(value)
+    if isinstance(value, str):
+        return len(value) + 50
+    return 32
+
+
+def cache_budget(megabytes: float) -> tuple[int, int]:
+    """Bytes for the shared per-segment postings cache and for each view's own cache."""
+    total = int(megabytes * 2**20)
+    view = int(total * VIEW_CACHE_SHARE)
+    return total - view, view
 
 
 @dataclass
@@ -69,7 +136,10 @@ def _field_lengths(reader, fieldname: str, n: int) -> np.ndarray:
 class IndexView:
     """Everything search needs from one index generation, as global-docnum arrays."""
 
-    def __init__(self, searcher, segment_cache: dict, postings_cache_size: int = 4096):
+    def __init__(self, searcher, segment_cache: dict, postings_cache: ByteCache | None = None,
+                 view_cache_bytes: int = 16 * 2**20):
+        """``segment_cache`` (segment arrays) and ``postings_cache`` (per-segment postings)
+        outlive the view: the engine passes the same ones to every generation."""
         self.searcher = searcher
         self.reader = searcher.reader()
         self.generation = getattr(searcher._ix, "latest_generation", lambda: 0)()
@@ -86,6 +156,12 @@ class IndexView:
         live_keys = {(r.segment().segment_id(), r.segment().deleted_count()) for r, _ in leaves}
         for stale in set(segment_cache) - live_keys:
             del segment_cache[stale]
+        self.segment_ids = [r.segment().segment_id() for r, _ in leaves]
+        self._segment_postings = postings_cache if postings_cache is not None else ByteCache(3 * view_cache_bytes)
+        live_segments = set(self.segment_ids)
+        self._segment_postings.discard_where(lambda key: key[0] not in live_segments)
+        # One leaf without deletions: its postings are the view's, no merge or copy needed.
+        self._single = len(leaves) == 1 and not leaves[0][0].has_deletions()
         self.size = sum(len(p.live) for p in parts)
         cat = (lambda xs, dtype: np.concatenate(xs) if xs else np.zeros(0, dtype=dtype))
         self.live = cat([p.live for p in parts], bool)
@@ -108,8 +184,7 @@ class IndexView:
         dated = self.date[self.live & (self.date > 0)]
         self.newest = int(dated.max()) if len(dated) else 0
         self.oldest = int(dated.min()) if len(dated) else 0
-        self._postings: OrderedDict = OrderedDict()
-        self._postings_cache_size = postings_cache_size
+        self._postings = ByteCache(view_cache_bytes)
         self._titles = None
         self._df_cache: dict[tuple[str, str], int] = {}
 
@@ -117,18 +192,18 @@ class IndexView:
 
     def postings(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
         """Sorted global docnums of live documents holding ``term``, and its frequency in each."""
+        if self._single:
+            return self._segment_postings_of(0, fieldname, term)
         key = (fieldname, term)
         hit = self._postings.get(key)
         if hit is not None:
-            self._postings.move_to_end(key)
             return hit
         ids_parts, tf_parts = [], []
-        for segreader, offset in self.leaves:
-            if (fieldname, term) not in segreader:
-                continue
-            ids, tf = _read_postings(segreader.postings(fieldname, term))
-            ids_parts.append(ids + offset)
-            tf_parts.append(tf)
+        for i, (_segreader, offset) in enumerate(self.leaves):
+            ids, tf = self._segment_postings_of(i, fieldname, term)
+            if len(ids):
+                ids_parts.append(ids + offset)
+                tf_parts.append(tf)
         if ids_parts:
             ids = np.concatenate(ids_parts)
             tf = np.concatenate(tf_parts)
@@ -136,10 +211,21 @@ class IndexView:
             result = (ids[keep], tf[keep])
         else:
             result = (EMPTY_IDS, EMPTY_TF)
-        self._postings[key] = result
-        if len(self._postings) > self._postings_cache_size:
-            self._postings.popitem(last=False)
+        self._postings.put(key, result)
         return result
+
+    def _segment_postings_of(self, leaf: int, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """One segment's postings of a term (local docnums, deleted ones included), cached across views."""
+        key = (self.segment_ids[leaf], fieldname, term)
+        hit = self._segment_postings.get(key)
+        if hit is None:
+            segreader = self.leaves[leaf][0]
+            if (fieldname, term) in segreader:
+                hit = _read_postings(segreader.postings(fieldname, term))
+            else:
+                hit = (EMPTY_IDS, EMPTY_TF)
+            self._segment_postings.put(key, hit)
+        return hit
 
     def doc_frequency(self, fieldname: str, term: str) -> int:
         return len(self.postings(fieldname, term)[0])
@@ -169,7 +255,7 @@ class IndexView:
                     docs = list(self.searcher.docs_for_query(Phrase(positional, list(terms))))
                     result[np.array(docs, dtype=np.int64)] = True
             hit = result & mask & self.live
-            self._postings[key] = hit
+            self._postings.put(key, hit)
         return hit
 
     def expand(self, fieldname: str, pattern: str, limit: int) -> list[str]:
@@ -196,7 +282,7 @@ class IndexView:
                 if rx.match(term):
                     frequency[term] = frequency.get(term, 0) + info.doc_frequency()
         found = sorted(frequency, key=lambda t: (-frequency[t], t))[:limit]
-        self._postings[key] = found
+        self._postings.put(key, found)
         return found
 
     # -- scoring -------------------------------------------------------------
@@ -245,10 +331,13 @@ class IndexView:
         value = self._df_cache.get(key)
         if value is None:
             value = self.reader.doc_frequency(fieldname, term)
-            if len(self._df_cache) > 200_000:
+            if len(self._df_cache) > DF_CACHE_ENTRIES:
                 self._df_cache.clear()
             self._df_cache[key] = value
         return value
+
+
+slow_reads = 0  # posting lists read a posting at a time because the block path did not apply
 
 
 def _read_postings(matcher) -> tuple[np.ndarray, np.ndarray]:
@@ -277,7 +366,10 @@ def _read_postings(matcher) -> tuple[np.ndarray, np.ndarray]:
             else:
                 tf_blocks.append(np.asarray(weights, dtype=np.float32))
             matcher._next_block()
-    else:  # any other matcher (inlined single postings, in-memory segments): the public way
+    else:  # postings inlined in the term index (a rare term): the public way, a few at most
+        if type(matcher).__name__ != "ListMatcher":
+            global slow_reads
+            slow_reads += 1  # a Whoosh change broke the block path: tests/test_scale.py notices
         ids, tf = [], []
         while matcher.is_active():
             ids.append(matcher.id())
