@@ -125,3 +125,22 @@ def test_byte_cache_evicts_the_least_recently_used_first():
 def test_the_cache_budget_is_split_between_segments_and_a_view(megabytes):
     segments, view = view_module.cache_budget(megabytes)
     assert segments + view == int(megabytes * 2**20) and segments > view > 0
+
+
+def test_a_publish_looks_up_only_the_ids_it_writes(sample_index, sample_records, write_jsonl, monkeypatch):
+    from whoosh.reading import IndexReader, MultiReader, SegmentReader
+
+    def whole_index(*args, **kwargs):
+        raise AssertionError("a publish walked every document of the index")
+
+    for cls in (IndexReader, MultiReader, SegmentReader):
+        monkeypatch.setattr(cls, "all_doc_ids", whole_index)
+    changed = dict(sample_records[0], body=sample_records[0]["body"] + " Cập nhật lúc 10 giờ.")
+    report = index_paths(sample_index, [write_jsonl([
+        changed, sample_records[1], article("moi-1", title="Đà Nẵng đón khách du lịch trở lại")])])
+    assert (report.added, report.updated, report.unchanged) == (1, 1, 1)
+    monkeypatch.undo()
+    engine = _engine(sample_index)
+    assert engine.stats()["articles"] == len(sample_records) + 1
+    assert engine.search(query="cập nhật lúc 10 giờ").total == 1
+    engine.close()
