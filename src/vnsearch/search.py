@@ -23,7 +23,7 @@ from vnsearch.config import Settings
 from vnsearch.indexer import open_index
 from vnsearch.query import MAX_QUERY_CHARS, Clause, Query, parse
 from vnsearch.suggest import Suggester
-from vnsearch.view import ByteCache, IndexView, cache_budget, folded_name_matches
+from vnsearch.view import NEAR_FIELD, ByteCache, IndexView, Vocabulary, cache_budget, folded_name_matches
 
 SORTS = ("relevance", "newest", "oldest")
 MAX_PER_PAGE = 100
@@ -138,6 +138,7 @@ class SearchEngine:
         self._segment_cache: dict = {}
         segment_bytes, self._view_cache_bytes = cache_budget(self.settings.cache_mb)
         self._postings_cache = ByteCache(segment_bytes)
+        self._vocabulary = Vocabulary(NEAR_FIELD)
         self._searcher = self._ix.searcher()
         self._view = self._new_view(self._searcher)
         self._checked = time.monotonic()
@@ -148,7 +149,8 @@ class SearchEngine:
             self._searcher.close()
 
     def _new_view(self, searcher) -> IndexView:
-        return IndexView(searcher, self._segment_cache, self._postings_cache, self._view_cache_bytes)
+        return IndexView(searcher, self._segment_cache, self._postings_cache, self._view_cache_bytes,
+                         self._vocabulary)
 
     # -- generations ---------------------------------------------------------
 

@@ -38,6 +38,7 @@ EXPAND_SCAN = 50_000  # term index entries a wildcard may read, over all segment
 VIEW_CACHE_SHARE = 0.25  # of the cache budget, for what a view merges over its segments
 ENTRY_OVERHEAD = 200  # bytes counted per cache entry beyond its arrays (key, tuple, bookkeeping)
 DF_CACHE_ENTRIES = 50_000
+NEAR_FIELD = "body_fold"  # where spelling correction looks for the words a misspelling is near
 
 
 class ByteCache:
@@ -79,6 +80,57 @@ class ByteCache:
         """Drop the entries whose key ``stale(key)`` says are of segments gone from the index."""
         for key in [k for k in self._entries if stale(k)]:
             self.nbytes -= self._entries.pop(key)[1]
+
+
+class Vocabulary:
+    """The syllables (no compounds) of one field over every segment seen, for spelling correction.
+
+    Finding the indexed words one edit away from a misspelling by scanning the term index
+    (Whoosh's ``terms_within``) walked every term with the same first letter in every
+    segment, in Python: 0.2 s and more on a large archive, for each unknown word. Here
+    each segment's terms are read once, the first time a misspelling is corrected (the
+    set only grows: a word whose articles were withdrawn stays a candidate and is ranked
+    by its document frequency like any other), and the neighbours of a word are
+    generated and looked up in the set. The alphabet is the one the words use, so the
+    neighbours found are exactly those within one edit.
+    """
+
+    def __init__(self, fieldname: str):
+        self.fieldname = fieldname
+        self.words: set[str] = set()
+        self.alphabet: set[str] = set()
+        self._segments: set = set()
+
+    def update(self, leaves, segment_ids) -> None:
+        """Read the terms of the segments not seen yet."""
+        for (segreader, _offset), segment_id in zip(leaves, segment_ids):
+            if segment_id in self._segments:
+                continue
+            for term in segreader.lexicon(self.fieldname):
+                term = term.decode("utf-8") if isinstance(term, bytes) else term
+                if "_" not in term and term not in self.words:
+                    self.words.add(term)
+                    self.alphabet.update(term)
+            self._segments.add(segment_id)
+
+    def within_one_edit(self, word: str) -> list[str]:
+        """Held words one insertion, deletion, substitution or swap of neighbours away that
+        keep the first letter (rarely the mistake), in alphabetical order.
+
+        >>> v = Vocabulary("body_fold"); v.words = {"noi", "nuoi", "ngoi", "moi", "nooi"}; v.alphabet = set("noiumg")
+        >>> v.within_one_edit("nooi"), v.within_one_edit("nio")
+        (['ngoi', 'noi', 'nuoi'], ['noi'])
+        """
+        if not word:
+            return []
+        first, rest = word[0], word[1:]
+        letters = self.alphabet
+        splits = [(rest[:i], rest[i:]) for i in range(len(rest) + 1)]
+        edits = {a + b[1:] for a, b in splits if b}
+        edits.update(a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1)
+        edits.update(a + c + b[1:] for a, b in splits if b for c in letters)
+        edits.update(a + c + b for a, b in splits for c in letters)
+        return sorted(t for t in (first + e for e in edits) if t != word and t in self.words)
 
 
 def _size_of(value) -> int:
@@ -137,9 +189,9 @@ class IndexView:
     """Everything search needs from one index generation, as global-docnum arrays."""
 
     def __init__(self, searcher, segment_cache: dict, postings_cache: ByteCache | None = None,
-                 view_cache_bytes: int = 16 * 2**20):
-        """``segment_cache`` (segment arrays) and ``postings_cache`` (per-segment postings)
-        outlive the view: the engine passes the same ones to every generation."""
+                 view_cache_bytes: int = 16 * 2**20, vocabulary: Vocabulary | None = None):
+        """``segment_cache`` (segment arrays), ``postings_cache`` (per-segment postings) and
+        ``vocabulary`` outlive the view: the engine passes the same ones to every generation."""
         self.searcher = searcher
         self.reader = searcher.reader()
         self.generation = getattr(searcher._ix, "latest_generation", lambda: 0)()
@@ -162,6 +214,7 @@ class IndexView:
         self._segment_postings.discard_where(lambda key: key[0] not in live_segments)
         # One leaf without deletions: its postings are the view's, no merge or copy needed.
         self._single = len(leaves) == 1 and not leaves[0][0].has_deletions()
+        self._vocabulary = vocabulary if vocabulary is not None else Vocabulary(NEAR_FIELD)
         self.size = sum(len(p.live) for p in parts)
         cat = (lambda xs, dtype: np.concatenate(xs) if xs else np.zeros(0, dtype=dtype))
         self.live = cat([p.live for p in parts], bool)
@@ -226,6 +279,11 @@ class IndexView:
                 hit = (EMPTY_IDS, EMPTY_TF)
             self._segment_postings.put(key, hit)
         return hit
+
+    def near_words(self, word: str) -> list[str]:
+        """Indexed body syllables one edit away from ``word``, same first letter (see Vocabulary)."""
+        self._vocabulary.update(self.leaves, self.segment_ids)
+        return self._vocabulary.within_one_edit(word)
 
     def doc_frequency(self, fieldname: str, term: str) -> int:
         return len(self.postings(fieldname, term)[0])
