@@ -144,3 +144,23 @@ def test_a_publish_looks_up_only_the_ids_it_writes(sample_index, sample_records,
     assert engine.stats()["articles"] == len(sample_records) + 1
     assert engine.search(query="cập nhật lúc 10 giờ").total == 1
     engine.close()
+
+
+def test_segment_arrays_read_from_the_map_equal_whooshs_own_reading(sample_index, write_jsonl):
+    # an undated article and one before 1970: the signed and missing dates take the same path
+    index_paths(sample_index, [write_jsonl([
+        article("cu-1", title="Hồi ký về Hà Nội năm 1954", date="1954-10-10T08:00:00+07:00", author="Tô Hoài"),
+        article("cu-2", title="Chuyện không ngày tháng", category="Văn hóa")])])
+    engine = _engine(sample_index)
+    before = view_module.slow_columns
+    for segreader, _offset in engine.view().leaves:
+        arrays = view_module.SegmentArrays.read(segreader)
+        n = segreader.doc_count_all()
+        for name in ("date", "year", "month"):
+            expected = np.fromiter(segreader.column_reader(name), dtype=np.int64, count=n)
+            assert np.array_equal(getattr(arrays, name), expected), name
+        for name, (values, codes) in arrays.facets.items():
+            assert [values[c] for c in codes] == list(segreader.column_reader(name)), name
+    assert view_module.slow_columns == before
+    assert engine.search(query="hồi ký", date_to=__import__("datetime").date(1960, 1, 1)).total == 1
+    engine.close()

@@ -110,6 +110,13 @@ def is_installed() -> bool:
     return CompoundStorage.open_file is _open_file_mapped
 
 
+def buffer_of(dbfile) -> memoryview | None:
+    """The mapped bytes behind a file Whoosh opened, or None when it is not a view of a map."""
+    if isinstance(dbfile, MappedBufferFile) and dbfile._buf is not None:
+        return dbfile._buf
+    return None
+
+
 def copied_files(reader) -> list[str]:
     """Files of a Whoosh reader's segments held as private copies, not views of a map.
 
