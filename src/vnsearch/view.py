@@ -76,10 +76,6 @@ class ByteCache:
             _, (_, evicted) = self._entries.popitem(last=False)
             self.nbytes -= evicted
 
-    def discard_where(self, stale) -> None:
-        """Drop the entries whose key ``stale(key)`` says are of segments gone from the index."""
-        for key in [k for k in self._entries if stale(k)]:
-            self.nbytes -= self._entries.pop(key)[1]
 
 
 class Vocabulary:
@@ -138,6 +134,8 @@ def _size_of(value) -> int:
         return value.nbytes
     if isinstance(value, (tuple, list)):
         return sum(_size_of(v) for v in value) + 8 * len(value)
+    if isinstance(value, dict):  # segment id -> postings; empty postings share two arrays
+        return sum(_size_of(v) if len(v[0]) else 0 for v in value.values()) + 100 * len(value)
     if isinstance(value, str):
         return len(value) + 50
     return 32
@@ -260,8 +258,6 @@ class IndexView:
             del segment_cache[stale]
         self.segment_ids = [r.segment().segment_id() for r, _ in leaves]
         self._segment_postings = postings_cache if postings_cache is not None else ByteCache(3 * view_cache_bytes)
-        live_segments = set(self.segment_ids)
-        self._segment_postings.discard_where(lambda key: key[0] not in live_segments)
         # One leaf without deletions: its postings are the view's, no merge or copy needed.
         self._single = len(leaves) == 1 and not leaves[0][0].has_deletions()
         self._vocabulary = vocabulary if vocabulary is not None else Vocabulary(NEAR_FIELD)
@@ -295,15 +291,16 @@ class IndexView:
 
     def postings(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
         """Sorted global docnums of live documents holding ``term``, and its frequency in each."""
+        per_segment = self._segment_postings_of(fieldname, term)
         if self._single:
-            return self._segment_postings_of(0, fieldname, term)
+            return per_segment[self.segment_ids[0]]
         key = (fieldname, term)
         hit = self._postings.get(key)
         if hit is not None:
             return hit
         ids_parts, tf_parts = [], []
-        for i, (_segreader, offset) in enumerate(self.leaves):
-            ids, tf = self._segment_postings_of(i, fieldname, term)
+        for segment_id, (_segreader, offset) in zip(self.segment_ids, self.leaves):
+            ids, tf = per_segment[segment_id]
             if len(ids):
                 ids_parts.append(ids + offset)
                 tf_parts.append(tf)
@@ -317,18 +314,27 @@ class IndexView:
         self._postings.put(key, result)
         return result
 
-    def _segment_postings_of(self, leaf: int, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
-        """One segment's postings of a term (local docnums, deleted ones included), cached across views."""
-        key = (self.segment_ids[leaf], fieldname, term)
-        hit = self._segment_postings.get(key)
-        if hit is None:
-            segreader = self.leaves[leaf][0]
-            if (fieldname, term) in segreader:
-                hit = _read_postings(segreader.postings(fieldname, term))
-            else:
-                hit = (EMPTY_IDS, EMPTY_TF)
-            self._segment_postings.put(key, hit)
-        return hit
+    def _segment_postings_of(self, fieldname: str, term: str) -> dict:
+        """A term's postings in each segment (local docnums, deleted ones included), by segment id.
+
+        One cache entry per term, shared across views: a new generation reads only the
+        segments the entry lacks, and a term absent from most segments costs one entry,
+        not one per segment (an index of 70 segments filled the cache with empty ones).
+        """
+        key = (fieldname, term)
+        per_segment = self._segment_postings.get(key)
+        missing = [i for i, sid in enumerate(self.segment_ids) if per_segment is None or sid not in per_segment]
+        if missing:
+            live = set(self.segment_ids)  # segments merged away are dropped from the entry
+            per_segment = {sid: v for sid, v in (per_segment or {}).items() if sid in live}
+            for i in missing:
+                segreader = self.leaves[i][0]
+                if (fieldname, term) in segreader:
+                    per_segment[self.segment_ids[i]] = _read_postings(segreader.postings(fieldname, term))
+                else:
+                    per_segment[self.segment_ids[i]] = (EMPTY_IDS, EMPTY_TF)
+            self._segment_postings.put(key, per_segment)
+        return per_segment
 
     def near_words(self, word: str) -> list[str]:
         """Indexed body syllables one edit away from ``word``, same first letter (see Vocabulary)."""
