@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["analysis", "segmenter", "schema", "articles", "query", "search", "snippets", "suggest"]
+MODULES = ["analysis", "segmenter", "schema", "articles", "query", "search", "snippets", "suggest", "view"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -162,20 +162,24 @@ def stats(index_dir, as_json):
 @index_dir_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int, help="Threads per server process.")
+@click.option("--workers", type=click.IntRange(min=1), envvar="VNSEARCH_SERVE_WORKERS", show_envvar=True,
+              help="Server processes (default: one per core). Above 1, gunicorn runs them on Linux; "
+                   "1 (or another system) runs waitress in this process.")
 @click.option("--no-access-log", is_flag=True, help="No line per request on stderr.")
-def serve(index_dir, host, port, threads, no_access_log):
-    """Serve the search site with waitress (a production WSGI server)."""
-    from waitress import serve as waitress_serve
+def serve(index_dir, host, port, threads, workers, no_access_log):
+    """Serve the search site with a production WSGI server (gunicorn or waitress)."""
+    from vnsearch import serving
+    from vnsearch.indexer import open_index
 
-    from vnsearch.web import create_app
-
+    workers = workers or serving.default_workers()
     try:
-        app = create_app({"INDEX_DIR": index_dir, "ACCESS_LOG": not no_access_log})
+        open_index(index_dir)  # fail here, clearly, rather than in every worker; opens no segment
     except (IndexMissingError, IndexFormatError) as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"vnsearch: serving {os.path.abspath(index_dir)} on http://{host}:{port}/", err=True)
-    waitress_serve(app, host=host, port=port, threads=threads, ident="vnsearch")
+    how = f"{workers} gunicorn workers" if serving.uses_gunicorn(workers) else "waitress, one process"
+    click.echo(f"vnsearch: serving {os.path.abspath(index_dir)} on http://{host}:{port}/ ({how})", err=True)
+    serving.serve(index_dir, host, port, workers, threads, access_log=not no_access_log)
 
 
 if __name__ == "__main__":

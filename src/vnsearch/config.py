@@ -41,6 +41,7 @@ class Settings:
     recency_half_life_days: float = 30.0
     cache_size: int = 256  # search results kept per index generation
     synonyms: str = ""  # a newsroom's own synonyms file (Solr's format), added to the built-in list
+    cache_mb: float = 96.0  # postings and match masks kept in memory, per server process
 
     @classmethod
     def from_env(cls, environ=os.environ, **overrides) -> "Settings":

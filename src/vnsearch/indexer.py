@@ -22,6 +22,8 @@ import logging
 import os
 import re
 import time
+from collections import ChainMap
+from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,6 +32,7 @@ from typing import Callable, Iterable, Iterator
 
 from whoosh import index as whoosh_index
 from whoosh.index import LockError
+from whoosh.reading import TermNotFound
 from whoosh.writing import CLEAR, NO_MERGE, IndexingError
 
 from vnsearch import analysis
@@ -313,13 +316,13 @@ class Indexer:
         return tuple(fd for fd in (self._lock_fd, whoosh_lock) if fd is not None)
 
     @staticmethod
-    def _existing_hashes(writer) -> dict[str, str]:
+    def _existing_hashes(writer) -> Mapping[str, str]:
+        """The content hash of each id the index held when the run began, looked up one id
+        at a time: a publish of one article reads one posting, not every id of the archive."""
         reader = writer.reader()
         if reader.doc_count() == 0:
             return {}
-        ids = reader.column_reader("id")
-        hashes = reader.column_reader("content_hash")
-        return {ids[d]: hashes[d] for d in reader.all_doc_ids()}
+        return _IndexedHashes(reader)
 
     def _run(self, ix, writer, existing, records, report, on_reject, on_progress, on_warning):
         """Stream records: skip unchanged ones, index the rest in batches, commit as we go.
@@ -328,7 +331,7 @@ class Indexer:
         analyse and write segments of their own (:class:`SegmentWorkers`) for the rest of
         the run; this process then only reads, deletes replaced versions and commits.
         """
-        indexed = {} if self._clear_at_next_commit else dict(existing)
+        indexed = {} if self._clear_at_next_commit else ChainMap({}, existing)
         # Of the version of each id that wins so far: where it was read, and its 'updated' time
         # when it has one (two dicts: a tuple per article cost 8 MB more on 150,000 articles).
         seen_at: dict[str, str] = {}
@@ -430,6 +433,30 @@ class Indexer:
         if self._workers:
             self._workers.close()
             self._workers = None
+
+
+class _IndexedHashes(Mapping):
+    """Content hashes by article id, read from the index on demand (live documents only)."""
+
+    def __init__(self, reader):
+        self._reader = reader
+        self._hashes = reader.column_reader("content_hash")
+
+    def __getitem__(self, article_id: str) -> str:
+        try:
+            docnum = self._reader.first_id("id", article_id)
+        except TermNotFound:
+            raise KeyError(article_id) from None
+        if docnum is None:
+            raise KeyError(article_id)
+        return self._hashes[docnum]
+
+    def __iter__(self):
+        ids = self._reader.column_reader("id")
+        return (ids[d] for d in self._reader.all_doc_ids())
+
+    def __len__(self) -> int:
+        return self._reader.doc_count()
 
 
 MERGE_FACTOR = 10

@@ -14,6 +14,12 @@ from whoosh import columns, fields, formats
 from whoosh.analysis import Token, Tokenizer
 from whoosh.system import pack_uint
 
+from vnsearch import mapped
+
+# Every process that opens an index builds this schema first (the indexer, the searcher,
+# the site's workers), so this is where Whoosh is told to read segments without copying them.
+mapped.install()
+
 SCHEMA_VERSION = 2
 
 

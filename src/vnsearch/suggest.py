@@ -117,11 +117,7 @@ class Suggester:
         """Indexed syllables one edit away from one the index has never seen, most frequent first."""
         if self._df("body_fold", folded) or self._df("title_fold", folded):
             return []
-        try:
-            near = list(itertools.islice(self.reader.terms_within("body_fold", folded, 1, prefix=1), 200))
-        except Exception:  # noqa: BLE001 - Whoosh raises assorted errors for odd input; no suggestion then
-            return []
-        near = [t for t in near if t != folded and "_" not in t]
+        near = self.view.near_words(folded)[:200]
         return sorted(near, key=lambda t: -self._df("body_fold", t))[:6]
 
     def suggestion(self, syllables: list[str], folded: list[str], accented: bool) -> str | None:

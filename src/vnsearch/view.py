@@ -4,7 +4,13 @@ Whoosh stores the postings, columns and stored fields; scoring and faceting ever
 matching document through Whoosh's Python matchers is too slow on 100,000 articles.
 So each index segment is read once into numpy arrays (facet codes, dates, field
 lengths, deletions) and reused across commits while the segment lives; postings are
-read a block at a time and cached per term. Searching then is array arithmetic.
+read a block at a time. Searching then is array arithmetic.
+
+Memory is bounded: segment files are read through the map (:mod:`vnsearch.mapped`),
+not copied; postings are cached per segment in one :class:`ByteCache` that every
+generation shares (a commit that adds a segment keeps the postings read from the
+others), and what a view merges over its segments in a smaller one of its own; both
+hold at most ``VNSEARCH_CACHE_MB`` megabytes between them.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.query import Phrase
 from whoosh.util.numeric import byte_to_length
 
+from vnsearch import mapped
 
 TEXT_FIELDS = ("title_fold", "body_fold", "title_syl", "body_syl")
 FACET_COLUMNS = ("category_key", "author_key", "source_key")
@@ -28,6 +35,117 @@ _LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float
 EMPTY_IDS = np.zeros(0, dtype=np.int64)
 EMPTY_TF = np.zeros(0, dtype=np.float32)
 EXPAND_SCAN = 50_000  # term index entries a wildcard may read, over all segments
+VIEW_CACHE_SHARE = 0.25  # of the cache budget, for what a view merges over its segments
+ENTRY_OVERHEAD = 200  # bytes counted per cache entry beyond its arrays (key, tuple, bookkeeping)
+DF_CACHE_ENTRIES = 50_000
+NEAR_FIELD = "body_fold"  # where spelling correction looks for the words a misspelling is near
+
+
+class ByteCache:
+    """A least-recently-used cache bounded by the bytes of the arrays it holds.
+
+    Values are numpy arrays, tuples of them, or small lists; an entry larger than the
+    whole budget is not kept. Not thread-safe: the search engine serialises access.
+    """
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max(0, int(max_bytes))
+        self.nbytes = 0
+        self._entries: OrderedDict = OrderedDict()  # key -> (value, size)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key):
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        self._entries.move_to_end(key)
+        return entry[0]
+
+    def put(self, key, value) -> None:
+        size = _size_of(value) + ENTRY_OVERHEAD
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self.nbytes -= old[1]
+        if size > self.max_bytes:
+            return
+        self._entries[key] = (value, size)
+        self.nbytes += size
+        while self.nbytes > self.max_bytes:
+            _, (_, evicted) = self._entries.popitem(last=False)
+            self.nbytes -= evicted
+
+
+
+class Vocabulary:
+    """The syllables (no compounds) of one field over every segment seen, for spelling correction.
+
+    Finding the indexed words one edit away from a misspelling by scanning the term index
+    (Whoosh's ``terms_within``) walked every term with the same first letter in every
+    segment, in Python: 0.2 s and more on a large archive, for each unknown word. Here
+    each segment's terms are read once, the first time a misspelling is corrected (the
+    set only grows: a word whose articles were withdrawn stays a candidate and is ranked
+    by its document frequency like any other), and the neighbours of a word are
+    generated and looked up in the set. The alphabet is the one the words use, so the
+    neighbours found are exactly those within one edit.
+    """
+
+    def __init__(self, fieldname: str):
+        self.fieldname = fieldname
+        self.words: set[str] = set()
+        self.alphabet: set[str] = set()
+        self._segments: set = set()
+
+    def update(self, leaves, segment_ids) -> None:
+        """Read the terms of the segments not seen yet."""
+        for (segreader, _offset), segment_id in zip(leaves, segment_ids):
+            if segment_id in self._segments:
+                continue
+            for term in segreader.lexicon(self.fieldname):
+                term = term.decode("utf-8") if isinstance(term, bytes) else term
+                if "_" not in term and term not in self.words:
+                    self.words.add(term)
+                    self.alphabet.update(term)
+            self._segments.add(segment_id)
+
+    def within_one_edit(self, word: str) -> list[str]:
+        """Held words one insertion, deletion, substitution or swap of neighbours away that
+        keep the first letter (rarely the mistake), in alphabetical order.
+
+        >>> v = Vocabulary("body_fold"); v.words = {"noi", "nuoi", "ngoi", "moi", "nooi"}; v.alphabet = set("noiumg")
+        >>> v.within_one_edit("nooi"), v.within_one_edit("nio")
+        (['ngoi', 'noi', 'nuoi'], ['noi'])
+        """
+        if not word:
+            return []
+        first, rest = word[0], word[1:]
+        letters = self.alphabet
+        splits = [(rest[:i], rest[i:]) for i in range(len(rest) + 1)]
+        edits = {a + b[1:] for a, b in splits if b}
+        edits.update(a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1)
+        edits.update(a + c + b[1:] for a, b in splits if b for c in letters)
+        edits.update(a + c + b for a, b in splits for c in letters)
+        return sorted(t for t in (first + e for e in edits) if t != word and t in self.words)
+
+
+def _size_of(value) -> int:
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, (tuple, list)):
+        return sum(_size_of(v) for v in value) + 8 * len(value)
+    if isinstance(value, dict):  # segment id -> postings; empty postings share two arrays
+        return sum(_size_of(v) if len(v[0]) else 0 for v in value.values()) + 100 * len(value)
+    if isinstance(value, str):
+        return len(value) + 50
+    return 32
+
+
+def cache_budget(megabytes: float) -> tuple[int, int]:
+    """Bytes for the shared per-segment postings cache and for each view's own cache."""
+    total = int(megabytes * 2**20)
+    view = int(total * VIEW_CACHE_SHARE)
+    return total - view, view
 
 
 @dataclass
@@ -43,32 +161,85 @@ class SegmentArrays:
 
     @classmethod
     def read(cls, reader) -> "SegmentArrays":
+        """Read from the segment's files: numeric columns straight from the map as numpy
+        arrays, facet codes from the facet fields' terms (a few hundred posting lists),
+        not a Python object per document and column (6 s for 150,000 articles)."""
         n = reader.doc_count_all()
         live = np.ones(n, dtype=bool)
         if reader.has_deletions():
             live[np.fromiter(reader.segment().deleted_docs(), dtype=np.int64)] = False
-        numbers = {name: np.fromiter(reader.column_reader(name), dtype=np.int64, count=n)
-                   for name in ("date", "year", "month")}
+        numbers = {name: _numeric_column(reader, name, n) for name in ("date", "year", "month")}
         lengths = {name: _field_lengths(reader, name, n) for name in TEXT_FIELDS}
-        facets = {}
-        for name in FACET_COLUMNS:
-            values, codes = np.unique(np.array(list(reader.column_reader(name)), dtype=object),
-                                      return_inverse=True)
-            facets[name] = (list(values), codes.astype(np.int32))
+        facets = {name: _facet_codes(reader, name, n) for name in FACET_COLUMNS}
         return cls(live, numbers["date"], numbers["year"], numbers["month"], lengths, facets)
 
 
+slow_columns = 0  # columns read a value at a time because the mapped path did not apply
+
+
+def _column_array(column, n: int) -> np.ndarray | None:
+    """A Whoosh NumericColumn reader's raw values for docnums 0..n-1, read from the map."""
+    buf = mapped.buffer_of(getattr(column, "_dbfile", None))
+    if buf is None or not hasattr(column, "_typecode") or not hasattr(column, "_count"):
+        return None
+    count = min(column._count, n)
+    out = np.full(n, column._default, dtype=np.dtype(column._typecode))
+    out[:count] = np.frombuffer(buf, dtype=">" + column._typecode, count=count, offset=column._basepos)
+    return out
+
+
+def _numeric_column(reader, fieldname: str, n: int) -> np.ndarray:
+    """A NUMERIC int field's values as int64 (Whoosh stores them shifted to sort unsigned)."""
+    global slow_columns
+    field = reader.schema[fieldname]
+    raw = _column_array(reader.column_reader(fieldname, translate=False), n)
+    if raw is None:
+        slow_columns += 1
+        return np.fromiter(reader.column_reader(fieldname), dtype=np.int64, count=n)
+    raw = raw.astype(np.uint64)
+    if field.signed:  # from_sortable: x - 2**(bits - 1), in 64-bit two's complement
+        raw = raw - np.uint64(1 << (field.bits - 1))
+    return raw.view(np.int64)
+
+
+def _facet_codes(reader, fieldname: str, n: int) -> tuple[list[str], np.ndarray]:
+    """A facet's values (sorted, "" first) and each document's code, from the field's terms.
+
+    The facet fields are ID fields, indexed as well as stored in a column: a document's
+    term is its value as written, so the postings of the few distinct values give every
+    document's code without reading the column a document at a time.
+    """
+    values = [""]
+    codes = np.zeros(n, dtype=np.int32)
+    for term in reader.lexicon(fieldname):
+        value = term.decode("utf-8") if isinstance(term, bytes) else term
+        if not value:
+            continue
+        ids, _ = _read_postings(reader.postings(fieldname, term))
+        codes[ids] = len(values)
+        values.append(value)
+    return values, codes
+
+
 def _field_lengths(reader, fieldname: str, n: int) -> np.ndarray:
+    global slow_columns
     column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
     if column is None:
         return np.zeros(n, dtype=np.float32)
-    return _LENGTH_TABLE[np.fromiter(column, dtype=np.uint8, count=n)]
+    raw = _column_array(column, n)
+    if raw is None:
+        slow_columns += 1
+        raw = np.fromiter(column, dtype=np.uint8, count=n)
+    return _LENGTH_TABLE[raw]
 
 
 class IndexView:
     """Everything search needs from one index generation, as global-docnum arrays."""
 
-    def __init__(self, searcher, segment_cache: dict, postings_cache_size: int = 4096):
+    def __init__(self, searcher, segment_cache: dict, postings_cache: ByteCache | None = None,
+                 view_cache_bytes: int = 16 * 2**20, vocabulary: Vocabulary | None = None):
+        """``segment_cache`` (segment arrays), ``postings_cache`` (per-segment postings) and
+        ``vocabulary`` outlive the view: the engine passes the same ones to every generation."""
         self.searcher = searcher
         self.reader = searcher.reader()
         self.generation = getattr(searcher._ix, "latest_generation", lambda: 0)()
@@ -85,6 +256,11 @@ class IndexView:
         live_keys = {(r.segment().segment_id(), r.segment().deleted_count()) for r, _ in leaves}
         for stale in set(segment_cache) - live_keys:
             del segment_cache[stale]
+        self.segment_ids = [r.segment().segment_id() for r, _ in leaves]
+        self._segment_postings = postings_cache if postings_cache is not None else ByteCache(3 * view_cache_bytes)
+        # One leaf without deletions: its postings are the view's, no merge or copy needed.
+        self._single = len(leaves) == 1 and not leaves[0][0].has_deletions()
+        self._vocabulary = vocabulary if vocabulary is not None else Vocabulary(NEAR_FIELD)
         self.size = sum(len(p.live) for p in parts)
         cat = (lambda xs, dtype: np.concatenate(xs) if xs else np.zeros(0, dtype=dtype))
         self.live = cat([p.live for p in parts], bool)
@@ -107,8 +283,7 @@ class IndexView:
         dated = self.date[self.live & (self.date > 0)]
         self.newest = int(dated.max()) if len(dated) else 0
         self.oldest = int(dated.min()) if len(dated) else 0
-        self._postings: OrderedDict = OrderedDict()
-        self._postings_cache_size = postings_cache_size
+        self._postings = ByteCache(view_cache_bytes)
         self._titles = None
         self._df_cache: dict[tuple[str, str], int] = {}
 
@@ -116,18 +291,19 @@ class IndexView:
 
     def postings(self, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
         """Sorted global docnums of live documents holding ``term``, and its frequency in each."""
+        per_segment = self._segment_postings_of(fieldname, term)
+        if self._single:
+            return per_segment[self.segment_ids[0]]
         key = (fieldname, term)
         hit = self._postings.get(key)
         if hit is not None:
-            self._postings.move_to_end(key)
             return hit
         ids_parts, tf_parts = [], []
-        for segreader, offset in self.leaves:
-            if (fieldname, term) not in segreader:
-                continue
-            ids, tf = _read_postings(segreader.postings(fieldname, term))
-            ids_parts.append(ids + offset)
-            tf_parts.append(tf)
+        for segment_id, (_segreader, offset) in zip(self.segment_ids, self.leaves):
+            ids, tf = per_segment[segment_id]
+            if len(ids):
+                ids_parts.append(ids + offset)
+                tf_parts.append(tf)
         if ids_parts:
             ids = np.concatenate(ids_parts)
             tf = np.concatenate(tf_parts)
@@ -135,10 +311,35 @@ class IndexView:
             result = (ids[keep], tf[keep])
         else:
             result = (EMPTY_IDS, EMPTY_TF)
-        self._postings[key] = result
-        if len(self._postings) > self._postings_cache_size:
-            self._postings.popitem(last=False)
+        self._postings.put(key, result)
         return result
+
+    def _segment_postings_of(self, fieldname: str, term: str) -> dict:
+        """A term's postings in each segment (local docnums, deleted ones included), by segment id.
+
+        One cache entry per term, shared across views: a new generation reads only the
+        segments the entry lacks, and a term absent from most segments costs one entry,
+        not one per segment (an index of 70 segments filled the cache with empty ones).
+        """
+        key = (fieldname, term)
+        per_segment = self._segment_postings.get(key)
+        missing = [i for i, sid in enumerate(self.segment_ids) if per_segment is None or sid not in per_segment]
+        if missing:
+            live = set(self.segment_ids)  # segments merged away are dropped from the entry
+            per_segment = {sid: v for sid, v in (per_segment or {}).items() if sid in live}
+            for i in missing:
+                segreader = self.leaves[i][0]
+                if (fieldname, term) in segreader:
+                    per_segment[self.segment_ids[i]] = _read_postings(segreader.postings(fieldname, term))
+                else:
+                    per_segment[self.segment_ids[i]] = (EMPTY_IDS, EMPTY_TF)
+            self._segment_postings.put(key, per_segment)
+        return per_segment
+
+    def near_words(self, word: str) -> list[str]:
+        """Indexed body syllables one edit away from ``word``, same first letter (see Vocabulary)."""
+        self._vocabulary.update(self.leaves, self.segment_ids)
+        return self._vocabulary.within_one_edit(word)
 
     def doc_frequency(self, fieldname: str, term: str) -> int:
         return len(self.postings(fieldname, term)[0])
@@ -168,7 +369,7 @@ class IndexView:
                     docs = list(self.searcher.docs_for_query(Phrase(positional, list(terms))))
                     result[np.array(docs, dtype=np.int64)] = True
             hit = result & mask & self.live
-            self._postings[key] = hit
+            self._postings.put(key, hit)
         return hit
 
     def expand(self, fieldname: str, pattern: str, limit: int) -> list[str]:
@@ -195,7 +396,7 @@ class IndexView:
                 if rx.match(term):
                     frequency[term] = frequency.get(term, 0) + info.doc_frequency()
         found = sorted(frequency, key=lambda t: (-frequency[t], t))[:limit]
-        self._postings[key] = found
+        self._postings.put(key, found)
         return found
 
     # -- scoring -------------------------------------------------------------
@@ -248,10 +449,13 @@ class IndexView:
         value = self._df_cache.get(key)
         if value is None:
             value = self.reader.doc_frequency(fieldname, term)
-            if len(self._df_cache) > 200_000:
+            if len(self._df_cache) > DF_CACHE_ENTRIES:
                 self._df_cache.clear()
             self._df_cache[key] = value
         return value
+
+
+slow_reads = 0  # posting lists read a posting at a time because the block path did not apply
 
 
 def _read_postings(matcher) -> tuple[np.ndarray, np.ndarray]:
@@ -280,7 +484,10 @@ def _read_postings(matcher) -> tuple[np.ndarray, np.ndarray]:
             else:
                 tf_blocks.append(np.asarray(weights, dtype=np.float32))
             matcher._next_block()
-    else:  # any other matcher (inlined single postings, in-memory segments): the public way
+    else:  # postings inlined in the term index (a rare term): the public way, a few at most
+        if type(matcher).__name__ != "ListMatcher":
+            global slow_reads
+            slow_reads += 1  # a Whoosh change broke the block path: tests/test_scale.py notices
         ids, tf = [], []
         while matcher.is_active():
             ids.append(matcher.id())
