@@ -22,6 +22,7 @@ DOCS = [
     article("hanoi-old", "Hà nội xưa trong ảnh", "Bộ ảnh về phố cổ Hà Nội những năm trước."),
     article("csgt", "Cảnh sát giao thông xử lý xe quá tải", "Tổ công tác cảnh sát giao thông kiểm tra xe tải."),
     article("csgt-abbr", "CSGT Hà Nội ra quân", "Lực lượng CSGT phân luồng trong giờ cao điểm."),
+    article("apart", "Cảnh sát điều tra vụ tai nạn", "Vụ việc xảy ra trên một tuyến giao thông huyết mạch."),
     article("ubnd", "UBND tỉnh họp bàn phòng chống lũ", "Chủ tịch UBND tỉnh chỉ đạo sơ tán dân."),
     article("vaccine", "Tiêm vaccine cho trẻ em", "Trẻ em được tiêm vaccine tại trạm y tế phường."),
     article("vacxin", "Tiêm vắc xin mũi ba", "Người dân đi tiêm vắc xin mũi ba ở Mátxcơva."),
@@ -152,6 +153,7 @@ def test_title_only_article_is_indexed_found_and_counted(engine):
 # -- abbreviations and loanwords -------------------------------------------------------
 
 def test_abbreviation_finds_the_words_and_the_words_find_the_abbreviation(engine):
+    # one set either way: the words spelled out match as the phrase they spell, not four words apart
     assert set(ids(engine.search(query="CSGT"))) == {"csgt", "csgt-abbr"}
     assert set(ids(engine.search(query="cảnh sát giao thông"))) == {"csgt", "csgt-abbr"}
     assert set(ids(engine.search(query="uỷ ban nhân dân"))) == {"ubnd"}

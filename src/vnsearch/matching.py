@@ -143,10 +143,9 @@ def _word_units(run: list[Clause], synonyms: Synonyms | None) -> list[Unit]:
         match = _synonym_at(run, i, synonyms) if synonyms else None
         if match:
             end, others = match
-            typed = tuple(run[i:end])
+            typed = _as_phrase(run[i:end])
             alternatives = tuple((_variant_clause(v),) for v in others)
-            width = sum(len(c.syllables) for c in typed)
-            units.append(Unit((typed,) + alternatives, width, " ".join(c.text for c in typed), synonym=True))
+            units.append(Unit(((typed,),) + alternatives, len(typed.syllables), typed.text, synonym=True))
             i = end
             continue
         clause = run[i]
@@ -167,6 +166,14 @@ def _synonym_at(run: list[Clause], start: int, synonyms: Synonyms) -> tuple[int,
         if others:
             best = (end, others)
     return best
+
+
+def _as_phrase(clauses: list[Clause]) -> Clause:
+    """Words that spell a synonym variant, as the phrase they spell (accents as typed): "cảnh sát
+    giao thông" then finds what "CSGT" finds, not every article holding the four words apart."""
+    syllables = tuple(s for c in clauses for s in c.syllables)
+    folded = tuple(f for c in clauses for f in c.folded)
+    return Clause(" ".join(c.text for c in clauses), syllables, folded, quoted=len(syllables) > 1)
 
 
 def _variant_clause(variant: Variant) -> Clause:
