@@ -152,12 +152,17 @@ def test_phone_width_shows_results_before_filters_without_sideways_scroll(browse
     close_without_errors(page)
 
 
+def completions(page, site, typed: str) -> list[str]:
+    """What the search box offers once ``typed`` is typed into it, a key at a time."""
+    page.goto(site + "/")
+    page.locator("#q").press_sequentially(typed, delay=30)
+    page.locator("#q-suggestions option").first.wait_for(state="attached", timeout=5000)
+    return page.eval_on_selector_all("#q-suggestions option", "els => els.map(e => e.value)")
+
+
 def test_search_box_offers_completions_with_accents(browser, site):
     page = new_page(browser, DESKTOP)
-    page.goto(site + "/")
-    page.locator("#q").press_sequentially("hoa b", delay=30)
-    page.locator("#q-suggestions option").first.wait_for(state="attached", timeout=5000)
-    options = page.eval_on_selector_all("#q-suggestions option", "els => els.map(e => e.value)")
+    options = completions(page, site, "hoa b")
     assert options[0].split()[-1] == "bình"
     close_without_errors(page)
 
@@ -248,10 +253,7 @@ def test_phone_touch_targets_are_at_least_44_px(browser, site):
 
 def test_search_box_completes_keeping_the_accents_typed(browser, site):
     page = new_page(browser, DESKTOP)
-    page.goto(site + "/")
-    page.locator("#q").press_sequentially("bóng đ", delay=30)
-    page.locator("#q-suggestions option").first.wait_for(state="attached", timeout=5000)
-    options = page.eval_on_selector_all("#q-suggestions option", "els => els.map(e => e.value)")
+    options = completions(page, site, "bóng đ")
     assert options[0] == "bóng đá" and all(o.startswith("bóng đ") for o in options), options
     close_without_errors(page)
 

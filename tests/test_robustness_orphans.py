@@ -167,15 +167,25 @@ def test_indexer_killed_alone_leaves_no_worker_and_the_next_run_completes(tmp_pa
     assert_next_run_completes(index_dir, corpus)
 
 
-def test_indexer_killed_alone_by_the_clock_leaves_no_worker(tmp_path, corpus):
-    """No patching: a real ``vnsearch index`` gets SIGKILL from outside, a moment after its first commit."""
-    index_dir = tmp_path / "index"
-    log = (tmp_path / "killed.log").open("w")
-    with log:
+def start_indexer_past_first_commit(tmp_path, corpus, index_dir) -> subprocess.Popen:
+    """A real ``vnsearch index`` in a session of its own (output in killed.log), once it has committed."""
+    with (tmp_path / "killed.log").open("w") as log:
         indexer = subprocess.Popen([str(VNSEARCH), "index", str(corpus), "--index-dir", str(index_dir), "-q"],
                                    stdout=log, stderr=subprocess.STDOUT, env=run_env(), start_new_session=True)
     try:
         wait_for(lambda: generation(index_dir) >= 1 or indexer.poll() is not None, 60, "the first commit")
+    except BaseException:
+        indexer.kill()
+        indexer.wait(timeout=60)
+        raise
+    return indexer
+
+
+def test_indexer_killed_alone_by_the_clock_leaves_no_worker(tmp_path, corpus):
+    """No patching: a real ``vnsearch index`` gets SIGKILL from outside, a moment after its first commit."""
+    index_dir = tmp_path / "index"
+    indexer = start_indexer_past_first_commit(tmp_path, corpus, index_dir)
+    try:
         time.sleep(0.5)  # the workers are analysing the next 300 articles
         assert indexer.poll() is None, "the indexer finished before it could be killed"
         os.kill(indexer.pid, signal.SIGKILL)  # the indexer alone, not its group
@@ -201,12 +211,8 @@ def test_one_worker_killed_by_the_clock_ends_the_run_within_seconds(tmp_path, co
     """SIGKILL from outside to one worker of a real ``vnsearch index``: within GRACE seconds the indexer
     and its other worker are gone, and the index is usable."""
     index_dir = tmp_path / "index"
-    log = (tmp_path / "killed.log").open("w")
-    with log:
-        indexer = subprocess.Popen([str(VNSEARCH), "index", str(corpus), "--index-dir", str(index_dir), "-q"],
-                                   stdout=log, stderr=subprocess.STDOUT, env=run_env(), start_new_session=True)
+    indexer = start_indexer_past_first_commit(tmp_path, corpus, index_dir)
     try:
-        wait_for(lambda: generation(index_dir) >= 1 or indexer.poll() is not None, 60, "the first commit")
         workers = [line for line in live_processes_of(indexer.pid) if f"parent {indexer.pid})" in line]
         assert indexer.poll() is None and len(workers) == 2, workers
         for worker in workers:  # only the indexer holds the index's locks
