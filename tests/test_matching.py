@@ -193,3 +193,8 @@ def test_quotes_in_a_pasted_lead_quote_someone(engine):
     assert ids(engine.search(query=lead))[0] == "long"
     # a short query keeps its phrase strict
     assert engine.search(query='ngân hàng "thanh toán chuyển đổi"').total == 0
+
+
+def test_a_query_nothing_admits_however_relaxed_says_it_was_not_relaxed(engine):
+    result = engine.search(query='ngân hàng chuyển đổi số thanh toán +xyzqw')
+    assert (result.total, result.relaxed, result.missing) == (0, [], ["+xyzqw"])

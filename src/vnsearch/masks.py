@@ -47,10 +47,14 @@ def match(view: IndexView, plan: Plan, base: np.ndarray) -> Match:
             attempts.append((False, 1, ["accents", "words"]))
     masks: dict[bool, Masks] = {}
     for exact, need, relaxed in attempts:
-        m = masks.setdefault(exact, Masks(view, plan, exact))
-        docs = np.flatnonzero(m.admitted(base, need))
+        if exact not in masks:
+            masks[exact] = Masks(view, plan, exact)
+        docs = np.flatnonzero(masks[exact].admitted(base, need))
         if len(docs):
             break
+    else:  # nothing at all, however relaxed: say so as typed, not as relaxed
+        exact, need, relaxed = attempts[0]
+    m = masks[exact]
     return Match(docs, exact, need, relaxed, m.missing(), m.should)
 
 
@@ -77,9 +81,10 @@ class Masks:
         return mask
 
     def missing(self) -> list[str]:
-        """The plain words that no live article holds (named to the user)."""
+        """The words and phrases typed that no live article holds (named to the user)."""
         live = self.view.live
-        return [u.label for u, m in zip(self.plan.should, self.should) if not (m & live).any()]
+        units = zip(self.plan.must + self.plan.should, self.must + self.should)
+        return [u.label for u, m in units if not any(c.is_filter for c in u.typed) and not (m & live).any()]
 
     def unit(self, unit: Unit) -> np.ndarray:
         mask = np.zeros(self.view.size, dtype=bool)
