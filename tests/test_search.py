@@ -220,7 +220,7 @@ def test_json_shape_is_the_api_contract(engine):
 
 
 def test_suggestion_restores_accents_from_the_index(engine):
-    assert engine.search(query="cong thuong").suggestion == "công thương"
+    assert engine.search(query="cong thuong").suggestion == "Công Thương"  # the name, as titles write it
     assert engine.search(query="bong da").suggestion == "bóng đá"
 
 
@@ -342,7 +342,7 @@ def test_query_is_trimmed_and_dates_are_given_in_vietnam_time(tmp_path, write_js
 @pytest.mark.parametrize("query,suggestion", [
     ("ha noi -covid", "hà nội -covid"),
     ('"bi thu tinh uy"', '"bí thư tỉnh uỷ"'),
-    ('cong thuong category:"kinh te"', 'công thương category:"kinh te"'),
+    ('cong thuong category:"kinh te"', 'Công Thương category:"kinh te"'),
 ])
 def test_suggestion_keeps_the_query_syntax(engine, query, suggestion):
     # Following the suggestion must not drop an exclusion, a phrase or a filter.

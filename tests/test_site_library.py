@@ -55,15 +55,15 @@ def engine(tmp_path_factory):
 
 
 def test_suggestion_does_not_get_worse_under_a_category_filter(engine):
-    assert engine.search(query="covid 19 ha noi").suggestion == "covid 19 hà nội"
+    assert engine.search(query="covid 19 ha noi").suggestion == "Covid 19 Hà Nội"
     # The sports titles say "nỗi"; the suggestion is still the query's own.
-    assert engine.search(query="covid 19 ha noi", category="Thể thao").suggestion == "covid 19 hà nội"
-    assert engine.search(query="covid 19 ha noi", sort="newest").suggestion == "covid 19 hà nội"
+    assert engine.search(query="covid 19 ha noi", category="Thể thao").suggestion == "Covid 19 Hà Nội"
+    assert engine.search(query="covid 19 ha noi", sort="newest").suggestion == "Covid 19 Hà Nội"
 
 
-def test_suggestion_keeps_the_capitals_typed(engine):
+def test_suggestion_writes_proper_nouns_with_their_capitals(engine):
     assert engine.search(query="Ca Mau").suggestion == "Cà Mau"
-    assert engine.search(query="ca mau").suggestion == "cà mau"
+    assert engine.search(query="ca mau").suggestion == "Cà Mau"  # as the titles write it
 
 
 def test_completion_keeps_the_accents_typed(engine):
@@ -184,8 +184,8 @@ def dantri_engine(dantri_index):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("query,expected", [("covid 19 ha noi", "covid 19 hà nội"),
-                                            ("cong thuong hoa binh", "công thương hoà bình")])
+@pytest.mark.parametrize("query,expected", [("covid 19 ha noi", "Covid 19 Hà Nội"),
+                                            ("cong thuong hoa binh", "công thương Hoà Bình")])
 def test_dantri_suggestion_is_the_same_under_every_category(dantri_engine, query, expected):
     assert dantri_engine.search(query=query).suggestion == expected
     for category in dantri_engine.stats()["categories"]:

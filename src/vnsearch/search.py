@@ -23,7 +23,7 @@ from vnsearch.indexer import open_index
 from vnsearch.masks import MAX_WILDCARD_TERMS, Match, highlight_terms, match
 from vnsearch.matching import Plan, Unit
 from vnsearch.query import MAX_QUERY_CHARS, Clause, Query, parse
-from vnsearch.suggest import Suggester, keep_case_of_text
+from vnsearch.suggest import Suggester, keep_case_of_text, proper_case
 from vnsearch.synonyms import load_cached as load_synonyms
 from vnsearch.view import NEAR_FIELD, ByteCache, IndexView, Vocabulary, cache_budget
 
@@ -247,6 +247,8 @@ class SearchEngine:
         terms = highlight_terms(plan, found.exact)
         hits = [self._hit(view, int(d), float(s), terms) for d, s in page_docs]
         suggestion = self._suggestion(view, query, [d for d, _ in order[:SUGGESTION_EVIDENCE]])
+        if suggestion:
+            suggestion = proper_case(suggestion, [h.title for h in hits])  # "ca mau" -> "Cà Mau"
         return SearchResult(request.query, total, request.page, request.per_page, hits, facets, suggestion,
                             relaxed=found.relaxed, missing=found.missing)
 

@@ -285,6 +285,49 @@ def keep_case_of_text(typed: str, suggestion: str) -> str:
     return "".join(out) + suggestion[cursor:]
 
 
+def proper_case(suggestion: str, titles: list[str]) -> str:
+    """The suggestion with the proper nouns the titles write with capitals.
+
+    A word is capitalized when most titles that hold it beside its neighbour in the suggestion
+    capitalize it there; a word no title holds beside a neighbour goes by how the titles write it
+    alone. A title's first word is capitalized anyway: there the next word's capital counts.
+
+    >>> proper_case("mưa lớn ở cà mau", ["Mưa lớn ở Cà Mau", "Cà Mau mưa to", "Bão vào cà mau"])
+    'mưa lớn ở Cà Mau'
+    >>> proper_case("hà nội covid", ["Hà Nội thêm ca Covid", "Công nhân Hà Nội nghỉ"])
+    'Hà Nội Covid'
+    """
+    spans = analysis.syllable_spans(suggestion)
+    words = [analysis.canonical_syllable(analysis.place_tone(suggestion[a:b])) for a, b in spans]
+    wanted, pairs = set(words), set(zip(words, words[1:]))
+    votes: dict[tuple, list[int]] = {}  # (pair, side) or (word,) -> [capitalized, seen]
+    for title in titles:
+        text = analysis.normalize(title)
+        found = [text[a:b] for a, b in analysis.syllable_spans(text)]
+        canonical = [analysis.canonical_syllable(w) for w in found]
+        for j in range(len(found)):
+            keys = [(canonical[j],)] if canonical[j] in wanted else []
+            keys += [((canonical[j - 1], canonical[j]), 1)] if (canonical[j - 1], canonical[j]) in pairs else []
+            keys += [((canonical[j], canonical[j + 1]), 0)] if (j + 1 < len(found)
+                                                              and (canonical[j], canonical[j + 1]) in pairs) else []
+            for key in keys:
+                tally = votes.setdefault(key, [0, 0])
+                tally[0] += found[j if j or len(found) < 2 else 1][:1].isupper()
+                tally[1] += 1
+    out, cursor = [], 0
+    for i, (a, b) in enumerate(spans):
+        beside = [((words[i - 1], words[i]), 1)] if i else []
+        beside += [((words[i], words[i + 1]), 0)] if i + 1 < len(words) else []
+        tallies = [votes[k] for k in beside if k in votes] or [votes.get((words[i],), [0, 0])]
+        capitalized, seen = sum(t[0] for t in tallies), sum(t[1] for t in tallies)
+        word = suggestion[a:b]
+        if seen and capitalized * 2 > seen:
+            word = word[:1].upper() + word[1:]
+        out.append(suggestion[cursor:a] + word)
+        cursor = b
+    return "".join(out) + suggestion[cursor:]
+
+
 def _edits(a: str, b: str) -> int:
     """Levenshtein distance between two short words (accented letters count as letters).
 
