@@ -36,7 +36,7 @@ from vnsearch import analysis
 from vnsearch.indexer import ANALYSIS_VERSION
 from vnsearch.search import SearchEngine, SearchRequest
 
-TARGET_P50_MS, TARGET_P95_MS = 30.0, 150.0
+TARGET_P50_MS, TARGET_P95_MS = 30.0, 100.0  # issue 10: with the relaxed matching and synonyms on
 # Function words that make a query of their own unrealistic; a query needs one other word.
 STOPWORDS = set("""
 và của là có các những được cho với trong không một đã này người khi đến cũng để từ theo
