@@ -94,6 +94,24 @@ def test_postings_of_unchanged_segments_are_kept_across_a_commit(sample_index, w
     engine.close()
 
 
+def test_phrase_checks_of_unchanged_segments_are_kept_across_a_commit(sample_index, write_jsonl, monkeypatch):
+    from whoosh.query import Phrase
+
+    engine = _engine(sample_index)
+    assert engine.search(query='"hòa bình"').total == 4
+    checked = []  # the segment searchers a phrase's positions are checked in
+    original = Phrase.docs
+    monkeypatch.setattr(Phrase, "docs", lambda self, searcher: checked.append(searcher) or original(self, searcher))
+    index_paths(sample_index, [write_jsonl([article(
+        "hb-1", title="Hòa Bình mở lễ hội mùa lúa mới", body="Bà con Hòa Bình vui mừng đón mùa lúa mới.")])])
+    _follow_commits_now(engine)
+    assert len(engine.view().leaves) == 2
+    assert engine.search(query='"hòa bình"').total == 5
+    # title and body positions, each checked in the new segment alone: the big one's answer stayed
+    assert len(checked) == 2
+    engine.close()
+
+
 def test_caches_hold_no_more_than_their_byte_budget(sample_index, sample_records):
     words = sorted({w for r in sample_records for w in r["title"].split()})
     small = _engine(sample_index, cache_mb=0.01)  # about 10 kB in all
