@@ -38,12 +38,13 @@ class Match:
 
 def match(view: IndexView, plan: Plan, base: np.ndarray) -> Match:
     """Admitted documents within ``base`` (live, filtered), relaxing as the module says."""
+    accented = plan.accented
     attempts = [(True, plan.needed, [])]
-    if plan.accented:
+    if accented:
         attempts.append((False, plan.needed, ["accents"]))
     if plan.needed > 1:
         attempts.append((True, 1, ["words"]))
-        if plan.accented:
+        if accented:
             attempts.append((False, 1, ["accents", "words"]))
     masks: dict[bool, Masks] = {}
     for exact, need, relaxed in attempts:

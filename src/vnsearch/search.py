@@ -34,13 +34,12 @@ SUGGESTION_EVIDENCE = 100  # top-ranked titles read for accented word pairs
 # Field weights: a title match outweighs a body match; a word typed with accents matches
 # other accents at a fraction of the weight; compounds reward words kept together.
 W_TITLE, W_BODY = 5.0, 1.0
-W_FOLDED_ONLY = 0.1  # after the "accents" relaxation, other spellings of an accented word
-W_FOLDED_WHEN_EXACT = 0.1  # as typed: other spellings of an accented word, in an article that holds it
-COVERAGE_POWER = 2.0
+W_FOLDED_ONLY = 0.1  # other spellings of a word typed with accents, where the article holds it too
+COVERAGE_POWER = 2.0  # how steeply the share of the query held weighs (see _coverage)
 # A run of words longer than this (a pasted lead) forms no compounds: hundreds of look-ups,
 # for ranking that the share of the query held decides anyway (long leads, seed 11: MRR
 # 0.883 without, 0.888 with, at a third of the time).
-COMPOUND_RUN_LIMIT = 16  # how steeply the share of the query held weighs (see _coverage)
+COMPOUND_RUN_LIMIT = 16
 W_COMPOUND = 0.3
 # Re-ranking of the top titles (see _rerank): a title holding every query word scores x3,
 # every word pair x2.5 more, and the words in the order typed x1.5 more.
@@ -198,8 +197,9 @@ class SearchEngine:
         """Hits, facets and a suggestion for a request.
 
         When nothing holds the words as typed (or only some of them: the "words" relaxation)
-        and the suggestion finds articles holding them ("bóng đáa" -> "bóng đá"), the result is the suggestion's, with ``corrected_from`` saying what
-        was typed; ``no_correction`` asks for the words as typed whatever they find.
+        and the suggestion finds articles holding them ("bóng đáa" -> "bóng đá"), the result
+        is the suggestion's, with ``corrected_from`` saying what was typed; ``no_correction``
+        asks for the words as typed whatever they find.
         """
         request = (request or SearchRequest(**kwargs)).validated()
         started = time.perf_counter()
@@ -337,7 +337,6 @@ class SearchEngine:
         (:func:`_coverage`) and a gentle recency boost.
         """
         total = np.zeros(len(docs), dtype=np.float32)
-        folded_weight = W_FOLDED_ONLY if not found.exact else W_FOLDED_WHEN_EXACT
         clauses = plan.query.positive_clauses()
         for clause in clauses:
             if clause.is_filter:
@@ -348,15 +347,15 @@ class SearchEngine:
                     total += W_TITLE * view.bm25("title_fold", term, docs)
                 continue
             for syl, folded in zip(clause.syllables, clause.folded):
-                _add_as_typed(total, view, syl, folded, docs, folded_weight, title_only=title_only)
+                _add_as_typed(total, view, syl, folded, docs, title_only=title_only)
         for syls, folds in self._runs(clauses):
             if len(folds) > COMPOUND_RUN_LIMIT:
                 continue
             for n in (2, 3):
                 for i in range(len(folds) - n + 1):
                     _add_as_typed(total, view, "_".join(syls[i : i + n]), "_".join(folds[i : i + n]), docs,
-                                  folded_weight, scale=W_COMPOUND)
-        for unit in plan.should + plan.must:
+                                  scale=W_COMPOUND)
+        for unit in plan.should:  # only runs of plain words are matched to synonyms
             if unit.synonym:
                 total += _synonym_score(view, unit, docs)
         if len(found.unit_masks) > 1:
@@ -582,16 +581,16 @@ def vietnam_time(iso: str | None) -> str | None:
 
 
 def _add_as_typed(total: np.ndarray, view: IndexView, exact: str, folded: str, docs: np.ndarray,
-                  other_spellings: float, scale: float = 1.0, title_only: bool = False) -> None:
+                  scale: float = 1.0, title_only: bool = False) -> None:
     """Add to ``total`` the BM25 of a word or compound as the user typed it, title over body.
 
     Typed with accents, it counts in its own spelling, and spellings that only fold like it
-    ("mà", "má" for "mã") count ``other_spellings`` of it; typed without, it counts in every spelling.
+    ("mà", "má" for "mã") count a fraction; typed without, it counts in every spelling.
     """
     fields = ((W_TITLE, "title"),) if title_only else ((W_TITLE, "title"), (W_BODY, "body"))
     folded_weight = scale
     if analysis.has_diacritics(exact):
-        folded_weight = scale * other_spellings
+        folded_weight = scale * W_FOLDED_ONLY
         for weight, field_ in fields:
             total += scale * weight * view.bm25(f"{field_}_syl", exact, docs)
     for weight, field_ in fields:

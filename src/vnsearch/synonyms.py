@@ -56,9 +56,6 @@ class Synonyms:
                 found.extend(v for v in targets if v != trigger and v not in found)
                 self.longest = max(self.longest, len(trigger.syllables))
 
-    def __len__(self) -> int:
-        return len(self._others)
-
     def others(self, folded: tuple[str, ...]) -> list[Variant]:
         """The variants that a query spelling ``folded`` (folded syllables) also finds."""
         return list(self._others.get(tuple(folded), ()))

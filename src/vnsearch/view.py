@@ -443,19 +443,16 @@ class IndexView:
         if not len(where):
             return out
         f = freq[where]
-        idf = self._idf(len(ids))
+        idf = self.idf_of_count(len(ids))
         norm = k1 * (1.0 - b + b * self.lengths[fieldname][docs[where]] / max(self.avg_length[fieldname], 1.0))
         out[where] = idf * f * (k1 + 1.0) / (f + norm)
         return out
 
     def idf(self, fieldname: str, term: str) -> float:
-        return self._idf(self.doc_frequency(fieldname, term))
+        return self.idf_of_count(self.doc_frequency(fieldname, term))
 
     def idf_of_count(self, df: int) -> float:
-        """The idf of something ``df`` live documents hold (a word in any of its spellings)."""
-        return self._idf(df)
-
-    def _idf(self, df: int) -> float:
+        """The idf of something ``df`` live documents hold (a term, or a word in any of its spellings)."""
         return math.log(1.0 + (self.doc_count - df + 0.5) / (df + 0.5))
 
     def stored(self, docnum: int) -> dict:
