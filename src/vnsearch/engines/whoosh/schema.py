@@ -14,7 +14,7 @@ from whoosh import columns, fields, formats
 from whoosh.analysis import Token, Tokenizer
 from whoosh.system import pack_uint
 
-from vnsearch import mapped
+from vnsearch.engines.whoosh import mapped
 
 # Every process that opens an index builds this schema first (the indexer, the searcher,
 # the site's workers), so this is where Whoosh is told to read segments without copying them.
