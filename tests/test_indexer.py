@@ -194,3 +194,18 @@ def test_a_run_ending_on_a_commit_boundary_still_merges(tmp_path, write_jsonl):
         read_paths([write_jsonl(records)]))
     assert report.added == 40
     assert len(open_index(tmp_path / "ix").reader().leaf_readers()) < 10  # ten 4-article segments merged
+
+
+def test_an_index_written_before_the_engines_layout_opens_as_it_is(tmp_path, write_jsonl, monkeypatch):
+    """Whoosh pickles the schema's classes by module name; before the engines/ layout that was
+    ``vnsearch.schema``. Such an index must search and accept new articles without a rebuild."""
+    from vnsearch.engines.whoosh import schema
+
+    for name in ("TermListAnalyzer", "TermPositions", "TermFrequency"):
+        monkeypatch.setattr(getattr(schema, name), "__module__", "vnsearch.schema")
+    index_paths(tmp_path / "ix", [write_jsonl([article("cu", title="Hà Nội mưa lớn")])])
+    monkeypatch.undo()
+    toc = next((tmp_path / "ix").glob("*.toc")).read_bytes()
+    assert b"vnsearch.schema" in toc and b"vnsearch.engines" not in toc
+    assert index_paths(tmp_path / "ix", [write_jsonl([article("moi", title="Hà Nội nắng")])]).added == 1
+    assert engine_at(tmp_path / "ix").search(query="ha noi").total == 2

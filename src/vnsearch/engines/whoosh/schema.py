@@ -8,6 +8,7 @@ inside a per-field Whoosh analyzer would segment the same text once per field.
 
 from __future__ import annotations
 
+import sys
 from collections import Counter, defaultdict
 
 from whoosh import columns, fields, formats
@@ -21,6 +22,10 @@ from vnsearch.engines.whoosh import mapped
 mapped.install()
 
 SCHEMA_VERSION = 2
+# Whoosh pickles the schema into every index's table of contents, naming this module. Indexes
+# written before the engines/ layout name it ``vnsearch.schema``: the alias opens them as they
+# are (the index format did not change with the move).
+sys.modules.setdefault("vnsearch.schema", sys.modules[__name__])
 
 
 class TermListAnalyzer(Tokenizer):
