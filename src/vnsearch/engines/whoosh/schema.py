@@ -2,8 +2,10 @@
 
 Vietnamese analysis runs once per article in :mod:`vnsearch.analysis` (pyvi is the
 costly step, and it can run in worker processes); the searchable fields receive its
-output as space-separated terms through :class:`TermListAnalyzer`. Running pyvi
-inside a per-field Whoosh analyzer would segment the same text once per field.
+output (:func:`vnsearch.documents.document_fields`) as space-separated terms, which the
+fields' formats, :class:`TermPositions` and :class:`TermFrequency`, turn into postings
+directly. Running pyvi inside a per-field Whoosh analyzer would segment the same text once
+per field.
 """
 
 from __future__ import annotations
@@ -30,6 +32,10 @@ sys.modules.setdefault("vnsearch.schema", sys.modules[__name__])
 
 class TermListAnalyzer(Tokenizer):
     """Yields the whitespace-separated terms of pre-analysed text, with positions.
+
+    Indexing never calls it (the formats read the terms themselves); it is the analyzer
+    Whoosh keeps with each field, and so part of the schema pickled in every index: any
+    Whoosh code that analyses a value of these fields gets the same terms the formats index.
 
     Terms joined by ``/`` share a position (a compound word beside its first syllable).
 
