@@ -73,15 +73,31 @@ def test_merged_segments_keep_their_postings_in_document_order(tmp_path, sample_
 
 
 def test_postings_hold_no_more_than_search_reads(tmp_path, write_jsonl):
-    """Counts are weights only, a date is a column."""
+    """Counts are weights only, a term of one posting lives in the term index, a date is a column."""
     records = [article(f"n{i}", title=f"Giá lúa hôm nay {i}", body=f"Giá lúa tăng, giá lúa giảm {i}.") for i in range(3)]
     index_paths(tmp_path / "ix", [write_jsonl(records)])
     with open_index(tmp_path / "ix").reader() as reader:
         assert "date" not in reader.indexed_field_names() and "content_hash" not in reader.indexed_field_names()
         assert reader.column_reader("content_hash")[2] != reader.column_reader("content_hash")[1]
+        common, rare = reader.term_info("body_fold", "gia"), reader.term_info("body_fold", "2")
+        assert not common.is_inlined() and rare.is_inlined()
+        assert rare.inlined_postings() == ((2,), (1,), ())  # docnum, count as an int, no value bytes
         matcher = reader.postings("body_pos", "lua")
         assert matcher.value_as("positions") == [1, 4]  # "gia lua tang gia lua giam"
         assert matcher.weight() == 1.0  # body_pos is read by phrases only: no weights stored
+
+
+def test_merged_segments_keep_positions_of_inlined_and_block_terms(tmp_path, write_jsonl):
+    """Twelve publishes merge into one segment: rare terms (inlined) and common ones (in blocks)
+    come through the merge with their positions, so phrases still find them."""
+    for n in range(12):
+        index_paths(tmp_path / "ix", [write_jsonl([article(f"p{n}", title=f"Tin số {n}", body=f"Hà Nội mưa lớn ở quận {n}x.")],
+                                                  name=f"p{n}.jsonl")])
+    assert len(open_index(tmp_path / "ix").reader().leaf_readers()) < 10
+    engine = engine_at(tmp_path / "ix")
+    assert engine.search(SearchRequest(query='"mua lon o quan"', per_page=20)).total == 12
+    assert [h.id for h in engine.search(SearchRequest(query='"quận 7x"')).hits] == ["p7"]
+    assert [h.id for h in engine.search(SearchRequest(query="7x")).hits] == ["p7"]
 
 
 def test_memory_pool_yields_terms_and_documents_in_order():

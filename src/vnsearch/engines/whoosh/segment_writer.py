@@ -11,13 +11,15 @@ Whoosh is pure Python, and writing postings was two thirds of indexing time:
 - :class:`_PostingsWriter` pickles blocks smaller: whole-number weights (counts) as ints,
   2 bytes each instead of a pickled float's 9, and the ASCII position values of
   :class:`~vnsearch.engines.whoosh.schema.TextPositions` as ``str``. Whoosh's reader takes
-  both as they are.
+  both as they are; and it puts a term of one posting into the term index (see
+  :meth:`_PostingsWriter.finish_postings`).
 
 Whoosh internals this module relies on (whoosh3 3.54; see :mod:`.internals` for the
 reading side and the test that checks them all): ``SegmentWriter._flush_segment``
 (replaced), ``.pool``, ``._tempstorage``, ``._added``, ``._finalize_segment()``,
 ``._finish()``, ``W3FieldWriter._postwriter/_postfile/_codec``, ``W3Codec._compression``
-and ``._inlinelimit``, ``W3PostingsWriter._mini_weights/_mini_values/._weights/._format``.
+and ``._inlinelimit``, ``W3PostingsWriter._mini_weights/_mini_values/finish_postings/._weights/._ids/._format/
+._terminfo/._inlinelimit``, ``W3TermInfo.set_inlined`` (read back by Whoosh's ``ListMatcher``).
 """
 
 from __future__ import annotations
@@ -77,6 +79,22 @@ class _PostingsWriter(W3PostingsWriter):
         if all(map(_small_whole, weights)):
             return tuple(map(int, weights))
         return tuple(weights)
+
+    def finish_postings(self):
+        """A term of one posting (about half of all terms) goes into the term index, as the
+        codec's ``inlinelimit`` means: whoosh3 compares ``len < inlinelimit`` and so never
+        inlines, and each such term took a block of its own (about 85 bytes in all)."""
+        if self.written() or not 0 < len(self._ids) <= self._inlinelimit:
+            return super().finish_postings()
+        terminfo = self._terminfo
+        terminfo.add_block(self)
+        weights = [int(w) if _small_whole(w) else w for w in self._weights]
+        values = self._values
+        if getattr(self._format, "ascii_values", False):
+            values = [v.decode("ascii") for v in values]
+        terminfo.set_inlined(self._ids, weights, values)
+        self._terminfo = None
+        return terminfo
 
     def _mini_values(self):
         values = super()._mini_values()
