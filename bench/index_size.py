@@ -114,6 +114,8 @@ def measure(index_dir: Path, sample: int) -> None:
 
     print(f"index {index_dir}: {docs:,} live documents, {len(segments)} segments, {total_disk / 1e6:.1f} MB on disk")
     print(f"raw text (title+summary+body, UTF-8): {raw / 1e6:.1f} MB; ratio {total_disk / raw:.2f}x\n")
+    print("terms: one entry per segment holding the term; a term of one posting in a segment is kept in the\n"
+          "term index (its 'term idx' bytes), the others in the postings file (their 'postings')")
     print(f"{'field':<16}{'terms':>10}{'postings MB':>13}{'term idx MB':>13}{'x raw':>8}")
     for field in sorted(index_bytes, key=lambda f: -(index_bytes[f] + posting_bytes[f])):
         both = index_bytes[field] + posting_bytes[field]
