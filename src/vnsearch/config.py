@@ -42,6 +42,11 @@ class Settings:
     cache_size: int = 256  # search results kept per index generation
     synonyms: str = ""  # a newsroom's own synonyms file (Solr's format), added to the built-in list
     cache_mb: float = 96.0  # postings and match masks kept in memory, per server process
+    backend: str = "whoosh"  # the storage engine: "whoosh" (embedded) or "opensearch" (a cluster)
+    opensearch_url: str = "http://127.0.0.1:9200"  # one or more node addresses, comma-separated
+    opensearch_index: str = "vnsearch"  # the index name (an alias) on the cluster
+    opensearch_shards: int = 1  # primary shards of a new index: one keeps facet counts and scores exact
+    opensearch_replicas: int = 1  # copies of each shard on other nodes: search survives a lost node
 
     @classmethod
     def from_env(cls, environ=os.environ, **overrides) -> "Settings":

@@ -1,0 +1,223 @@
+"""The OpenSearch engine: vnsearch's analysis and ranking on a newsroom's own cluster.
+
+Settings: ``VNSEARCH_OPENSEARCH_URL`` (nodes, comma-separated), ``VNSEARCH_OPENSEARCH_INDEX``
+(the alias searched and written), ``VNSEARCH_OPENSEARCH_SHARDS``, ``VNSEARCH_OPENSEARCH_REPLICAS``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import asdict, replace
+from datetime import datetime
+
+import numpy as np
+from opensearchpy import exceptions as os_errors
+
+from vnsearch import analysis
+from vnsearch.articles import VIETNAM_TZ
+
+from . import queries as q
+from ._shared import (
+    W_BODY, W_TITLE, EngineUnavailable, IndexMissingError, SearchEngine, SearchRequest, SearchResult, Suggester,
+    load_synonyms, unnarrowed, vietnam_time,
+)
+from .client import connect, reachable
+from .search import ClusterSearch, facet_aggs, hit_of, read_facets
+from .view import CandidateView, GlobalTerms
+from .writer import ClusterWriter
+
+RELATED_CANDIDATES = 100
+TERMS_CACHE_ENTRIES = 200_000
+
+
+class OpenSearchEngine:
+    """Index, delete, search, stats, article, related and completions on a cluster."""
+
+    def __init__(self, settings):
+        self.settings = settings
+        self.url = settings.opensearch_url
+        self.alias = settings.opensearch_index
+        self.client = connect(self.url)
+        self.synonyms = load_synonyms(settings.synonyms or None)
+        self._lock = threading.Lock()
+        self._terms = GlobalTerms(self.client, self.alias)
+
+    # -- plumbing ------------------------------------------------------------
+
+    @property
+    def terms(self) -> GlobalTerms:
+        """Document frequencies, kept for one search: the index changes under us."""
+        return self._terms
+
+    def call(self, method: str, **kwargs):
+        """A client call with the cluster's failures as :class:`EngineUnavailable`, and a missing
+        index as :class:`IndexMissingError`."""
+        with reachable(self.url):
+            try:
+                return getattr(self.client, method)(**kwargs)
+            except os_errors.NotFoundError as exc:
+                if "index_not_found" in str(exc):
+                    raise IndexMissingError(self._missing_message()) from None
+                raise
+
+    def _missing_message(self) -> str:
+        return (f"no vnsearch index {self.alias!r} on the OpenSearch cluster at {self.url}: "
+                "run 'vnsearch index FILE' first")
+
+    def check(self) -> None:
+        with reachable(self.url):
+            if not (self.client.indices.exists_alias(name=self.alias) or self.client.indices.exists(index=self.alias)):
+                raise IndexMissingError(self._missing_message())
+
+    def close(self) -> None:
+        self.client.close()
+
+    # -- writing -------------------------------------------------------------
+
+    def index(self, records, *, rebuild=False, on_reject=None, on_progress=None, on_warning=None):
+        with reachable(self.url):
+            return ClusterWriter(self.client, self.alias, self.settings).index(
+                records, rebuild=rebuild, on_reject=on_reject, on_progress=on_progress, on_warning=on_warning)
+
+    def delete(self, ids):
+        with reachable(self.url):
+            return ClusterWriter(self.client, self.alias, self.settings).delete(ids)
+
+    # -- reading -------------------------------------------------------------
+
+    def search(self, request: SearchRequest | None = None, **kwargs) -> SearchResult:
+        """As the embedded engine's ``search``: the correction policy around one search."""
+        request = (request or SearchRequest(**kwargs)).validated()
+        started = time.perf_counter()
+        with self._lock:
+            self._terms = GlobalTerms(self.client, self.alias)
+            result = self._search(request)
+            broadest = unnarrowed(request)
+            if result.suggestion and broadest != request:
+                result = replace(result, suggestion=self._search(broadest).suggestion)
+            if (not result.total or "words" in result.relaxed) and result.suggestion and not request.no_correction:
+                corrected = self._search(replace(request, query=result.suggestion))
+                if corrected.total and "words" not in corrected.relaxed:
+                    result = replace(corrected, corrected_from=request.query, suggestion=result.suggestion)
+        return replace(result, took_ms=(time.perf_counter() - started) * 1000)
+
+    def _search(self, request: SearchRequest) -> SearchResult:
+        return ClusterSearch(self, request).run()
+
+    def suggest(self, view, query, top_docs):
+        """The shared suggestion code over the candidates' view."""
+        return SearchEngine._suggestion(None, view, query, top_docs)
+
+    def _get(self, article_id: str) -> dict | None:
+        try:
+            got = self.call("get", index=self.alias, id=article_id)
+        except os_errors.NotFoundError:
+            return None
+        return got["_source"]
+
+    def article(self, article_id: str) -> dict | None:
+        source = self._get(article_id)
+        if source is None:
+            return None
+        stored = dict(source["shown"], id=article_id, docnum=article_id)
+        if stored.get("date_iso"):
+            stored["date_iso"] = vietnam_time(stored["date_iso"])
+        return stored
+
+    def related(self, article_id: str, n: int = 5) -> list:
+        """The articles most like one: its most distinctive words, scored like a query."""
+        source = self._get(article_id)
+        if source is None:
+            return []
+        shown = source["shown"]
+        text = f"{shown.get('title', '')}\n{shown.get('summary', '')}\n{shown.get('body', '')[:3000]}"
+        folded = analysis.fold_terms(analysis.analyze(text).words)
+        terms = GlobalTerms(self.client, self.alias)
+        with reachable(self.url):
+            terms.prefetch(("body_fold", t) for t in folded)
+            weights: dict[str, float] = {}
+            stats = self._global_stats()
+            idf = (lambda df: CandidateView([], stats, terms).idf_of_count(df))
+            for term_ in folded:
+                weights[term_] = weights.get(term_, 0.0) + idf(terms.df("body_fold", term_))
+            keys = sorted(weights, key=weights.get, reverse=True)[:12]
+            pairs = [(f, t) for t in keys for f in ("title_fold", "body_fold")]
+            terms.prefetch(pairs)
+            should = [{"term": {q.fold_field(f, t): {"value": t, "boost": W_TITLE if f == "title_fold" else W_BODY}}}
+                      for f, t in pairs]
+            got = self.call("search", index=self.alias, body={
+                "size": RELATED_CANDIDATES, "track_total_hits": False, "_source": ["title_fold", "title_fold_c",
+                                                                                  "body_fold", "body_fold_c", "qlen", "ts"],
+                "query": {"bool": {"should": should, "minimum_should_match": 1,
+                                   "must_not": [{"ids": {"values": [article_id]}}]}}})
+        hits = got["hits"]["hits"]
+        if not hits:
+            return []
+        view = CandidateView([h["_source"] for h in hits], stats, terms)
+        docs = np.arange(len(hits))
+        scores = np.zeros(len(hits), dtype=np.float32)
+        for term_ in keys:
+            scores += W_TITLE * view.bm25("title_fold", term_, docs) + W_BODY * view.bm25("body_fold", term_, docs)
+        top = np.argsort(-scores, kind="stable")[:n]
+        ids = [hits[i]["_id"] for i in top]
+        shown_docs = self.call("mget", index=self.alias, body={"ids": ids}, _source_includes=["shown", "category_key"])
+        by_id = {d["_id"]: d["_source"] for d in shown_docs["docs"] if d.get("found")}
+        return [hit_of(by_id.get(hits[i]["_id"], {}), hits[i]["_id"], round(float(scores[i]), 4), set()) for i in top]
+
+    def _global_stats(self) -> dict:
+        from .search import view_fields
+        got = self.call("search", index=self.alias, body={"size": 0, "track_total_hits": True, "aggs": {
+            "newest": {"filter": {"range": {"ts": {"gt": 0}}}, "aggs": {"max": {"max": {"field": "ts"}}}},
+            **{f"len_{f}": {"avg": {"field": f"qlen.{f}", "missing": 0}} for f in view_fields()}}})
+        count = got["hits"]["total"]["value"]
+        newest = got["aggregations"]["newest"]["max"]["value"]
+        return {"doc_count": count, "newest": int(newest) if newest else 0,
+                "avg_length": {f: (got["aggregations"][f"len_{f}"]["value"] or 1.0) if count else 1.0
+                               for f in view_fields()}}
+
+    def complete(self, text: str, limit: int = 8) -> list[str]:
+        with self._lock, reachable(self.url):
+            view = _CompletionView([], {"doc_count": 0, "avg_length": {}, "newest": 0},
+                                   GlobalTerms(self.client, self.alias), self.client, self.alias)
+            return Suggester(view).completions(text, limit)
+
+    def stats(self) -> dict:
+        """Article count, categories with counts, sources and the date range (as the embedded engine)."""
+        aggs = facet_aggs()
+        aggs["source"]["terms"].update(size=10000)
+        aggs = {"category": aggs["category"], "source": aggs["source"],
+                "dated": {"filter": {"range": {"ts": {"gt": 0}}}, "aggs": {
+                    "min": {"min": {"field": "ts"}}, "max": {"max": {"field": "ts"}}}},
+                "undated": {"missing": {"field": "ts"}}}
+        got = self.call("search", index=self.alias, body={"size": 0, "track_total_hits": True, "aggs": aggs})
+        a = got["aggregations"]
+        fmt = (lambda ts: datetime.fromtimestamp(ts, VIETNAM_TZ).isoformat() if ts else None)
+        oldest, newest = a["dated"]["min"]["value"], a["dated"]["max"]["value"]
+        facets = read_facets({"category": a["category"], "source": a["source"], "year": {"buckets": []},
+                              "month": {"buckets": []}, "author": {"buckets": []}})
+        return {
+            "articles": got["hits"]["total"]["value"],
+            "categories": [asdict(v) for v in facets["category"]],
+            "sources": [asdict(v) for v in facets["source"]],
+            "date_from": fmt(int(oldest)) if oldest else None,
+            "date_to": fmt(int(newest)) if newest else None,
+            "undated": a["undated"]["doc_count"],
+            "segments": self._segment_count(),
+            "index_dir": f"{self.url.split(',')[0].rstrip('/')}/{self.alias}",
+        }
+
+    def _segment_count(self) -> int:
+        with reachable(self.url):
+            stats = self.client.indices.stats(index=self.alias, metric="segments")
+        return int(stats["_all"]["primaries"]["segments"]["count"])
+
+
+class _CompletionView(CandidateView):
+    """The completion suggester's view: titles holding a word are sampled from the cluster."""
+
+    def postings(self, fieldname: str, term_: str):
+        if fieldname == "title_syl":
+            docs = self.title_docs("title_syl", term_, 300)
+            return np.array(docs, dtype=np.int64), np.ones(len(docs), dtype=np.float32)
+        return super().postings(fieldname, term_)

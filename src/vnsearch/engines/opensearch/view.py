@@ -1,0 +1,180 @@
+"""The index as the shared ranking and suggestion code reads it, backed by the cluster.
+
+The embedded engine's ranking (BM25 per field, the re-ranking of top titles) and its
+suggester read an *index view*: postings, field lengths, document frequencies, titles.
+Here the view covers the few hundred candidates the cluster returned for a query
+(document numbers are positions in that list): their analysed fields come with them,
+and what is global (document frequencies of live articles, the article count, the
+average field lengths, the newest date) comes from aggregations. So the scores are the
+embedded engine's, computed by the same formula on the same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import string
+from collections import Counter
+
+import numpy as np
+
+from .documents import TEXT_FIELDS
+from .queries import fold_field, term
+
+ALPHABET = string.ascii_lowercase + string.digits  # of folded syllables: what one edit may insert
+
+
+class GlobalTerms:
+    """Document frequencies over the live articles, asked of the cluster in batches and kept."""
+
+    def __init__(self, client, index: str):
+        self.client, self.index = client, index
+        self.known: dict[tuple[str, str], int] = {}
+
+    def prefetch(self, pairs) -> None:
+        """Ask for every (field, term) of ``pairs`` not known yet, in one request."""
+        wanted = list(dict.fromkeys(p for p in pairs if p not in self.known))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            filters = {str(i): term(os_field(f, t), t) for i, (f, t) in enumerate(chunk)}
+            got = self.client.search(index=self.index, body={
+                "size": 0, "track_total_hits": False,
+                "aggs": {"df": {"filters": {"filters": filters}}}})
+            buckets = got["aggregations"]["df"]["buckets"]
+            for i, pair in enumerate(chunk):
+                self.known[pair] = buckets[str(i)]["doc_count"]
+
+    def df(self, fieldname: str, term_: str) -> int:
+        pair = (fieldname, term_)
+        if pair not in self.known:
+            self.prefetch([pair])
+        return self.known[pair]
+
+
+def os_field(fieldname: str, term_: str) -> str:
+    """The cluster's field for a term of one of the ranking's fields."""
+    if fieldname in ("title_fold", "body_fold"):
+        return fold_field(fieldname, term_)
+    return fieldname
+
+
+class CandidateView:
+    """An index view over ``sources`` (the candidates' analysed fields), see the module docstring."""
+
+    def __init__(self, sources: list[dict], stats: dict, terms: GlobalTerms, client=None, index=None):
+        self.sources = sources
+        self.size = len(sources)
+        self.doc_count = stats["doc_count"]
+        self.avg_length = stats["avg_length"]
+        self.newest = stats["newest"]
+        self.terms = terms
+        self.client, self.index = client, index
+        self.live = np.ones(self.size, dtype=bool)
+        self.lengths = {f: np.array([s.get("qlen", {}).get(f, 0) for s in sources], dtype=np.float32)
+                        for f in TEXT_FIELDS}
+        self.date = np.array([s.get("ts", 0) if "ts" in s else -(2**62) for s in sources], dtype=np.int64)
+        self._counts: dict[str, list[Counter]] = {}
+        self._extra_titles: dict[int, list[str]] = {}
+        self.reader = _Reader(self)
+
+    # -- what ranking reads --------------------------------------------------
+
+    def _field_counts(self, fieldname: str) -> list[Counter]:
+        counts = self._counts.get(fieldname)
+        if counts is None:
+            parts = (fieldname, f"{fieldname}_c") if fieldname in ("title_fold", "body_fold") else (fieldname,)
+            counts = []
+            for s in self.sources:
+                c = Counter(s.get(parts[0], "").split())
+                for extra in parts[1:]:
+                    c.update(s.get(extra, "").split())
+                counts.append(c)
+            self._counts[fieldname] = counts
+        return counts
+
+    def postings(self, fieldname: str, term_: str) -> tuple[np.ndarray, np.ndarray]:
+        counts = self._field_counts(fieldname)
+        ids = [i for i, c in enumerate(counts) if term_ in c]
+        return np.array(ids, dtype=np.int64), np.array([counts[i][term_] for i in ids], dtype=np.float32)
+
+    def bm25(self, fieldname: str, term_: str, docs: np.ndarray, k1: float = 1.2, b: float = 0.75) -> np.ndarray:
+        """The embedded engine's BM25, with the document frequency of the whole index."""
+        out = np.zeros(len(docs), dtype=np.float32)
+        if not len(docs):
+            return out
+        ids, tf = self.postings(fieldname, term_)
+        if not len(ids):
+            return out
+        dense = np.zeros(self.size, dtype=np.float32)
+        dense[ids] = tf
+        freq = dense[docs]
+        where = np.flatnonzero(freq)
+        f = freq[where]
+        idf = self.idf_of_count(self.terms.df(fieldname, term_))
+        norm = k1 * (1.0 - b + b * self.lengths[fieldname][docs[where]] / max(self.avg_length[fieldname], 1.0))
+        out[where] = idf * f * (k1 + 1.0) / (f + norm)
+        return out
+
+    def idf_of_count(self, df: int) -> float:
+        return math.log(1.0 + (self.doc_count - df + 0.5) / (df + 0.5))
+
+    def idf(self, fieldname: str, term_: str) -> float:
+        return self.idf_of_count(self.terms.df(fieldname, term_))
+
+    def df(self, fieldname: str, term_: str) -> int:
+        return self.terms.df(fieldname, term_)
+
+    def title_syllables(self, docnum: int) -> list[str]:
+        if docnum < self.size:
+            return self.sources[docnum].get("title_terms", "").split()
+        return self._extra_titles[docnum]
+
+    # -- what the suggester reads beyond that --------------------------------
+
+    def near_words(self, word: str) -> list[str]:
+        """Indexed body syllables one edit away from ``word``, same first letter, in order."""
+        if not word:
+            return []
+        first, rest = word[0], word[1:]
+        splits = [(rest[:i], rest[i:]) for i in range(len(rest) + 1)]
+        edits = {a + b[1:] for a, b in splits if b}
+        edits.update(a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1)
+        edits.update(a + c + b[1:] for a, b in splits if b for c in ALPHABET)
+        edits.update(a + c + b for a, b in splits for c in ALPHABET)
+        candidates = sorted(t for t in (first + e for e in edits) if t != word)
+        self.terms.prefetch(("body_fold", t) for t in candidates)
+        return [t for t in candidates if self.terms.df("body_fold", t)]
+
+    def title_docs(self, fieldname: str, term_: str, sample: int) -> list[int]:
+        """Up to ``sample`` titles holding a term, as document numbers of this view."""
+        got = self.client.search(index=self.index, body={
+            "size": sample, "track_total_hits": False, "query": term(fieldname, term_),
+            "_source": ["title_terms"], "sort": ["_doc"]})
+        out = []
+        for hit in got["hits"]["hits"]:
+            docnum = self.size + len(self._extra_titles)
+            self._extra_titles[docnum] = hit["_source"].get("title_terms", "").split()
+            out.append(docnum)
+        return out
+
+
+class _Reader:
+    """The two term-index reads the suggester makes, answered by the cluster."""
+
+    def __init__(self, view: CandidateView):
+        self.view = view
+
+    def expand_prefix(self, fieldname: str, prefix: str):
+        """Title syllables beginning with ``prefix``, the most frequent first."""
+        view = self.view
+        got = view.client.search(index=view.index, body={
+            "size": 0, "track_total_hits": False,
+            "aggs": {"t": {"terms": {"field": fieldname, "include": _escape(prefix) + ".*", "size": 5000,
+                                     "order": [{"_count": "desc"}, {"_key": "asc"}]}}}})
+        buckets = got["aggregations"]["t"]["buckets"]
+        for bucket in buckets:
+            view.terms.known[(fieldname, bucket["key"])] = bucket["doc_count"]
+        return sorted(b["key"] for b in buckets)
+
+
+def _escape(text: str) -> str:
+    return "".join(c if c.isalnum() else "\\" + c for c in text)
