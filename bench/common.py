@@ -194,3 +194,19 @@ def spread(values: list[float], fmt: str = "{:.1f}") -> str:
 
 def verdict(ok: bool) -> str:
     return "meets target" if ok else "MISSES target"
+
+
+def engine_at(index_dir, backend: str | None = None, **settings):
+    """The storage engine a bench measures, through the same boundary as the CLI and the site:
+    ``backend`` (else ``$VNSEARCH_BACKEND``, else the embedded engine) over ``index_dir``."""
+    from vnsearch.config import Settings
+    from vnsearch.engines import open_engine
+
+    return open_engine(Settings.from_env(index_dir=os.fspath(index_dir), backend=backend, **settings))
+
+
+def index_files(index_dir, paths, backend: str | None = None, **options):
+    """Index files into ``index_dir`` through the storage boundary; the run's report."""
+    from vnsearch.readers import read_paths
+
+    return engine_at(index_dir, backend).index(read_paths(paths), **options)

@@ -8,7 +8,7 @@ slows the wall clock, hardly the CPU time.
 (a) all of dantri.jsonl.gz;
 (b) the first 20,000 vietnews articles, first written with synthetic dates and
     categories to a JSON Lines file under bench/out/ (not timed);
-(c) freshness: a long-lived ``SearchEngine`` is open on the index of (b); from the start
+(c) freshness: a long-lived engine (``common.engine_at``) is open on the index of (b); from the start
     of ``vnsearch index one-new-article.jsonl`` it searches every 20 ms for a word only
     that article holds, until it is found. The subprocess's own wall time is shown too;
 (d) where the time goes: one in-process run over 2,000 of those articles in one process,
@@ -37,7 +37,8 @@ from pathlib import Path
 import common
 from vnsearch.articles import VIETNAM_TZ
 from vnsearch.config import Settings
-from vnsearch.search import SearchEngine, SearchRequest
+from common import engine_at
+from vnsearch.search import SearchRequest
 
 TARGET_ARTICLES_PER_S = 150.0
 TARGET_FRESH_S = 1.5
@@ -99,7 +100,7 @@ def fresh_article(word: str) -> dict:
     }
 
 
-def time_to_searchable(engine: SearchEngine, index_dir: Path, work: Path, run: int) -> tuple[float, float]:
+def time_to_searchable(engine, index_dir: Path, work: Path, run: int) -> tuple[float, float]:
     """Seconds from starting the indexer until the new article is found, and the indexer's wall time."""
     word = unique_word()
     path = work / f"fresh-{run}.jsonl"
@@ -142,7 +143,7 @@ def measure_freshness(index_dir: Path, work: Path, count: int, runs: int) -> Non
     """(c): from starting the indexer on one new article until a long-lived engine finds it."""
     print(f"(c) one new article into the {count:,}-article index, searched every "
           f"{POLL_SECONDS * 1000:g} ms by an engine opened before; {runs} runs", flush=True)
-    engine = SearchEngine(str(index_dir))
+    engine = engine_at(str(index_dir))
     found, walls = [], []
     for i in range(1, runs + 1):
         seconds, wall = time_to_searchable(engine, index_dir, work, i)
@@ -202,21 +203,22 @@ def profile_pipeline(source: Path, work: Path, limit: int) -> None:
     """
     from whoosh.writing import SegmentWriter
 
-    from vnsearch import indexer, segmenter
+    from vnsearch import readers, segmenter
+    from vnsearch.engines.whoosh import indexer
 
     lines = source.read_text(encoding="utf-8").splitlines(keepends=True)[:limit]
     sample = work / "profile.jsonl"
     sample.write_text("".join(lines), encoding="utf-8")
     timer = PartTimer()
-    timer.wrap(indexer, "read_path", "reading JSON, validating", generator=True)
-    timer.wrap(indexer, "_prepare", "analysis (normalize, pyvi, fold)")
+    timer.wrap(readers, "read_path", "reading JSON, validating", generator=True)
+    timer.wrap(indexer, "document_fields", "analysis (normalize, pyvi, fold)")
     timer.wrap(segmenter, "segment", "  of which pyvi segmentation")
     timer.wrap(SegmentWriter, "add_document", "Whoosh add_document")
     timer.wrap(indexer.Indexer, "_commit", "Whoosh commit (writes the segment)")
     settings = dataclasses.replace(Settings.from_env(), workers=1)
     started = time.perf_counter()
     try:
-        report = indexer.Indexer(work / "profile-index", settings=settings).index(indexer.read_records([sample]))
+        report = indexer.Indexer(work / "profile-index", settings=settings).index(readers.read_paths([sample]))
     finally:
         timer.restore()
     seconds = time.perf_counter() - started

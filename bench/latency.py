@@ -1,4 +1,4 @@
-"""Search latency: p50 and p95 of ``SearchEngine.search`` (all facets, snippets, suggestion).
+"""Search latency: p50 and p95 of ``Engine.search`` (all facets, snippets, suggestion).
 
 The index holds the first 100,000 vietnews articles with synthetic dates and categories;
 it is built once into ``bench/out/vietnews100k`` with ``vnsearch index`` and reused while
@@ -33,8 +33,9 @@ from pathlib import Path
 
 import common
 from vnsearch import analysis
-from vnsearch.indexer import ANALYSIS_VERSION
-from vnsearch.search import SearchEngine, SearchRequest
+from vnsearch.documents import ANALYSIS_VERSION
+from common import engine_at
+from vnsearch.search import SearchRequest
 
 TARGET_P50_MS, TARGET_P95_MS = 30.0, 100.0  # issue 10: with the relaxed matching and synonyms on
 # Function words that make a query of their own unrealistic; a query needs one other word.
@@ -73,12 +74,12 @@ def index_is_complete(limit: int) -> bool:
             or record.get("analysis_version") != ANALYSIS_VERSION):
         return False
     try:
-        engine = SearchEngine(str(index_dir(limit)))
+        engine = engine_at(str(index_dir(limit)))
     except FileNotFoundError:
         return False
     try:
         # Articles published into it since (a freshness test, say) do not make it stale.
-        return engine.view().doc_count >= record["articles"]
+        return engine.searcher().view().doc_count >= record["articles"]
     finally:
         engine.close()
 
@@ -108,8 +109,8 @@ def build_index(limit: int) -> None:
     print(proc.stdout.strip(), proc.stderr.strip()[-2000:], sep="\n", flush=True)
     if proc.returncode not in (0, 1):  # 1: some records rejected, reported above
         sys.exit(f"latency: vnsearch index failed with status {proc.returncode}; see its output above")
-    engine = SearchEngine(str(target))
-    articles = engine.view().doc_count
+    engine = engine_at(str(target))
+    articles = engine.searcher().view().doc_count
     engine.close()
     _write_record(limit, status="complete", articles=articles, records=count, seconds=round(seconds, 1),
                   built=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
@@ -167,18 +168,16 @@ def draw_queries(limit: int, count: int, seed: int) -> list[str]:
 def run_once(path: str, queries: list[str]) -> dict:
     """One pass over the queries on a fresh engine; times in milliseconds."""
     started = time.perf_counter()
-    engine = SearchEngine(path)
+    engine = engine_at(path, cache_size=0)  # measure the work, not the result cache
     open_ms = (time.perf_counter() - started) * 1000
     times, totals = [], []
     for query in queries:
-        engine._cache.clear()  # measure the work, not the result cache
         t0 = time.perf_counter()
         result = engine.search(SearchRequest(query=query, per_page=10))
         times.append((time.perf_counter() - t0) * 1000)
         totals.append(result.total)
     warm = []  # the same queries again: postings cached, results not
     for query in queries:
-        engine._cache.clear()
         t0 = time.perf_counter()
         engine.search(SearchRequest(query=query, per_page=10))
         warm.append((time.perf_counter() - t0) * 1000)
@@ -186,31 +185,35 @@ def run_once(path: str, queries: list[str]) -> dict:
     return {"open": open_ms, "times": times, "warm": warm, "totals": totals}
 
 
-# The steps of SearchEngine._search, timed by wrapping the engine's own methods.
+# The steps of the embedded engine's search pipeline (WhooshSearcher.run), timed by wrapping
+# the functions it calls: (key, module, function, label).
 PHASES = (
-    ("match", "_match", "matching: postings, phrases, relaxation"),
-    ("facets", "_facets", "facets"),
-    ("score", "score", "scoring: BM25 per term"),
-    ("rerank", "_rerank", "re-ranking the top titles"),
-    ("order", "_order", "ordering: sort, result list"),
-    ("hits", "_hit", "hits: stored fields, snippets"),
-    ("suggest", "_suggestion", "suggestion"),
+    ("match", "searcher", "match", "matching: postings, phrases, relaxation"),
+    ("facets", "searcher", "count_facets", "facets"),
+    ("score", "scoring", "score", "scoring: BM25 per term"),
+    ("rerank", "scoring", "title_boosts", "re-ranking the top titles"),
+    ("order", "scoring", "order", "ordering: sort, result list"),
+    ("hits", "searcher", "build_hit", "hits: stored fields, snippets"),
+    ("suggest", "searcher", "suggestion_for", "suggestion"),
 )
 
 
 class PhaseTimer:
-    """Times each step of every search on one engine by wrapping its methods (instance only).
+    """Times each step of every search on the embedded engine by wrapping the pipeline's functions.
 
     ``order`` excludes the scoring and re-ranking it calls; reading postings is timed too
     and charged to the step that asked for it.
     """
 
-    def __init__(self, engine: SearchEngine):
+    def __init__(self, engine):
         self.stack: list[str] = []
         self.current: collections.Counter = collections.Counter()
-        for key, method, _ in PHASES:
-            self._wrap(engine, method, key)
-        self._wrap(engine.view(), "postings", "postings")
+        from vnsearch.engines.whoosh import scoring, searcher
+
+        modules = {"searcher": searcher, "scoring": scoring}
+        for key, module, function, _ in PHASES:
+            self._wrap(modules[module], function, key)
+        self._wrap(engine.searcher().view(), "postings", "postings")
 
     def _wrap(self, obj, name: str, key: str) -> None:
         original = getattr(obj, name)
@@ -239,11 +242,10 @@ class PhaseTimer:
 
 def breakdown(path: str, queries: list[str], slowest: int) -> None:
     """Where the time goes, per step, on a fresh engine (no profiler: timers around methods)."""
-    engine = SearchEngine(path)
+    engine = engine_at(path, cache_size=0)  # measure the work, not the result cache
     timer = PhaseTimer(engine)
     rows = []
     for query in queries:
-        engine._cache.clear()
         t0 = time.perf_counter()
         result = engine.search(SearchRequest(query=query, per_page=10))
         total = (time.perf_counter() - t0) * 1000
@@ -253,7 +255,7 @@ def breakdown(path: str, queries: list[str], slowest: int) -> None:
     print(f"\nwhere the time goes: one more cold pass, each step timed ({len(rows)} queries, "
           f"total {grand / 1000:.1f} s):")
     print(f"  {'step':34} {'p50 ms':>7} {'p95 ms':>7} {'share':>6}")
-    keys = [(k, label) for k, _, label in PHASES]
+    keys = [(k, label) for k, _, _, label in PHASES]
     keys.append(("other", "other (parse, filters, the rest)"))
     for key, label in keys:
         if key == "other":
@@ -263,26 +265,25 @@ def breakdown(path: str, queries: list[str], slowest: int) -> None:
         print(f"  {label:34} {common.percentile(values, 50):7.1f} {common.percentile(values, 95):7.1f} "
               f"{sum(values) / grand:6.0%}")
     print("  reading postings (inside the steps above):")
-    for key, _, label in PHASES:
+    for key, _, _, label in PHASES:
         values = [r[3][f"postings in {key}"] for r in rows]
         if any(values):
             print(f"    {'in ' + label:32} {common.percentile(values, 50):7.1f} "
                   f"{common.percentile(values, 95):7.1f} {sum(values) / grand:6.0%}")
     rows.sort(key=lambda r: -r[0])
     print(f"\n  the {slowest} slowest queries, ms per step:")
-    print(f"  {'query':28} {'matches':>7} {'total':>6} " + " ".join(f"{k:>7}" for k, _, _ in PHASES)
+    print(f"  {'query':28} {'matches':>7} {'total':>6} " + " ".join(f"{k:>7}" for k, _, _, _ in PHASES)
           + f" {'postings':>8}")
     for total, query, matches, parts in rows[:slowest]:
-        print(f"  {query[:28]:28} {matches:7d} {total:6.0f} " + " ".join(f"{parts[k]:7.1f}" for k, _, _ in PHASES)
+        print(f"  {query[:28]:28} {matches:7d} {total:6.0f} " + " ".join(f"{parts[k]:7.1f}" for k, _, _, _ in PHASES)
               + f" {parts['postings']:8.1f}")
 
 
 def profile(path: str, queries: list[str], top: int) -> None:
     """The functions that take the most time of their own, under cProfile, on a fresh engine."""
-    engine = SearchEngine(path)
+    engine = engine_at(path, cache_size=0)  # measure the work, not the result cache
     prof = cProfile.Profile()
     for query in queries:
-        engine._cache.clear()
         prof.enable()
         engine.search(SearchRequest(query=query, per_page=10))
         prof.disable()
@@ -321,9 +322,9 @@ def main() -> None:
         "engine.search(SearchRequest(query, per_page=10)): every facet (category, year, month, author), "
         "snippets and the suggestion; result cache cleared before each query",
     )
-    engine = SearchEngine(path)
+    engine = engine_at(path, cache_size=0)  # measure the work, not the result cache
     record = _read_record(args.limit)
-    print(f"index: {path}, {engine.view().doc_count:,} articles in {len(engine.view().leaves)} segments, "
+    print(f"index: {path}, {engine.searcher().view().doc_count:,} articles in {len(engine.searcher().view().leaves)} segments, "
           f"built {record.get('built', '?')} (analysis version {record.get('analysis_version')})")
     engine.close()
     queries = draw_queries(args.limit, args.queries, args.seed)

@@ -60,8 +60,8 @@ import relevance_systems
 from relevance_systems import b1_analyzer, b2_analyzer, whoosh_index
 from relevance_titles import SYLLABLE_RE, TitleSet, eligible_articles, flip_text, pick_fragment
 from vnsearch import analysis
-from vnsearch.indexer import Indexer, read_records
-from vnsearch.search import SearchEngine
+
+from common import engine_at
 
 USAGE = """\
     python bench/relevance.py                          # every section, seed 7, 300 articles
@@ -201,13 +201,13 @@ def build_systems(records: list[dict], path, reuse_index: bool) -> dict:
     if not reuse_index or not index_dir.exists():
         shutil.rmtree(index_dir, ignore_errors=True)
         t0 = time.perf_counter()
-        report = Indexer(index_dir).index(read_records([path]), rebuild=True)
+        report = common.index_files(index_dir, [path], rebuild=True)
         print(f"vnsearch index of dantri: {report.summary()} in {time.perf_counter() - t0:.0f} s")
     t0 = time.perf_counter()
     b1 = whoosh_index(b1_analyzer(), records)
     b2 = whoosh_index(b2_analyzer(), records)
     print(f"Whoosh baselines indexed in {time.perf_counter() - t0:.0f} s\n")
-    return relevance_systems.systems(SearchEngine(str(index_dir)), b1, b2)
+    return relevance_systems.systems(engine_at(str(index_dir)), b1, b2)
 
 
 def evaluate(cases: list[dict], systems: dict, records: list[dict], title_set: TitleSet) -> Evaluation:

@@ -32,14 +32,15 @@ import common
 import vnsearch
 from relevance_systems import b1_analyzer, b2_analyzer, systems, whoosh_index
 from relevance_titles import syllables_of
-from vnsearch.indexer import Indexer, read_records
-from vnsearch.search import SearchEngine
+
+from common import engine_at
 
 ARTICLES = 20_000
 MIN_QUERY_SYLLABLES = 5
 CLAUSE_LIMIT = 32  # vnsearch's MAX_CLAUSES when this was written; only for the output
 # Modules whose change can change what an index holds.
-_INDEXING_MODULES = ("analysis.py", "articles.py", "indexer.py", "schema.py", "segmenter.py", "segments.py")
+_INDEXING_MODULES = ("analysis.py", "articles.py", "documents.py", "engines/whoosh/indexer.py", "engines/whoosh/schema.py",
+                     "segmenter.py", "engines/whoosh/workers.py", "engines/whoosh/segment_writer.py")
 
 
 def vietnews_articles(n: int) -> list[dict]:
@@ -91,7 +92,7 @@ def vnsearch_index(articles: list[dict], root: Path, rebuild: bool) -> Path:
     source = root / "articles-without-summary.jsonl"
     common.write_jsonl(({k: v for k, v in a.items() if k != "summary"} for a in articles), source)
     t0 = time.perf_counter()
-    report = Indexer(directory).index(read_records([source]), rebuild=True)
+    report = common.index_files(directory, [source], rebuild=True)
     seconds = time.perf_counter() - t0
     print(f"vnsearch index of {len(articles):,} vietnews articles without summary: {report.summary()} "
           f"in {seconds:.0f} s ({len(articles) / seconds:.0f} articles/s)")
@@ -227,7 +228,7 @@ def run_long_queries(n: int, sample: int, seed: int, rebuild: bool, examples: in
     root.mkdir(parents=True, exist_ok=True)
     print(f"== long natural queries: the summary (sapo) as the query, on the first {len(articles):,} vietnews "
           f"articles indexed without it ({common.SYNTHETIC_NOTE})")
-    engine = SearchEngine(str(vnsearch_index(articles, root, rebuild)))
+    engine = engine_at(str(vnsearch_index(articles, root, rebuild)))
     b1 = baseline_index("b1", b1_analyzer(), articles, root, rebuild)
     b2 = baseline_index("b2", b2_analyzer(), articles, root, rebuild)
     chosen, eligible = sample_queries(articles, sample, seed)

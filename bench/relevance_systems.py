@@ -6,7 +6,7 @@ the query folded the same way. Both index title and body as TEXT (the summary, w
 first in the body) and parse with a ``MultifieldParser`` over title^2 and body, with the
 default AND group and with an OrGroup. A sortable ``date`` column (seconds since the epoch,
 0 when the article has none) lets them sort newest first. vnsearch is only reached through
-its public API, ``SearchEngine.search(SearchRequest(...))``, so the benchmarks keep working
+its public API, ``Engine.search(SearchRequest(...))``, so the benchmarks keep working
 whatever its matching becomes.
 """
 
@@ -21,7 +21,7 @@ from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StandardAna
 from whoosh.filedb.filestore import RamStorage
 from whoosh.qparser import MultifieldParser, OrGroup
 
-from vnsearch.search import SearchEngine, SearchRequest
+from vnsearch.search import SearchRequest
 
 
 def strip_diacritics(text: str) -> str:
@@ -100,7 +100,7 @@ class WhooshBaseline:
 
 
 class VnsearchSystem:
-    def __init__(self, engine: SearchEngine):
+    def __init__(self, engine):
         self.engine = engine
 
     def top10(self, query: str, newest: bool = False, count: bool = True) -> tuple[list[str], int]:
@@ -109,7 +109,7 @@ class VnsearchSystem:
         return [h.id for h in result.hits], result.total
 
 
-def systems(engine: SearchEngine, b1, b2) -> dict:
+def systems(engine, b1, b2) -> dict:
     """vnsearch and the four baseline settings, by the name the tables print."""
     return {
         "vnsearch": VnsearchSystem(engine),

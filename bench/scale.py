@@ -307,9 +307,9 @@ def directory_bytes(path: Path) -> int:
 
 
 def withdraw_published(index: Path) -> None:
-    from vnsearch.search import SearchEngine
+    from common import engine_at
 
-    engine = SearchEngine(str(index))
+    engine = engine_at(str(index))
     result = engine.search(query="zq*", per_page=100)
     ids = [h.id for h in result.hits if h.id.startswith("scale-bench-")]
     engine.close()

@@ -66,8 +66,9 @@ def machine() -> str:
 
 def ensure_index(index_dir: Path) -> None:
     """Build the dantri index when it is missing, or afresh when its schema is not the current one."""
-    from vnsearch.indexer import IndexMissingError, open_index
-    from vnsearch.schema import build_schema
+    from vnsearch.engines import IndexMissingError
+    from vnsearch.engines.whoosh.store import open_index
+    from vnsearch.engines.whoosh.schema import build_schema
 
     try:
         if set(open_index(index_dir).schema.names()) == set(build_schema().names()):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from vnsearch import sample_articles_path
-from vnsearch.indexer import index_paths
+from engine_support import index_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("VNSEARCH_SHARED", ROOT.parent / "shared"))

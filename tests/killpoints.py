@@ -44,8 +44,9 @@ from whoosh import index as whoosh_index
 from whoosh import writing
 from whoosh.filedb import compound, filestore
 
-import vnsearch.indexer
-import vnsearch.segments
+import vnsearch.engines.whoosh.indexer
+import vnsearch.engines.whoosh.store
+import vnsearch.engines.whoosh.workers
 from vnsearch import cli
 
 PARENT = os.getpid()  # the indexer; forked analysis workers have other pids
@@ -95,7 +96,7 @@ def in_commit(n: int, before=lambda: None, after=lambda: None) -> None:
 
 
 def wait_for_another_commit() -> None:
-    ix = vnsearch.indexer.open_index(INDEX_DIR)
+    ix = vnsearch.engines.whoosh.store.open_index(INDEX_DIR)
     mine = ix.latest_generation()
     deadline = time.monotonic() + float(os.environ.get("KILLPOINTS_PAUSE", "60"))
     while ix.latest_generation() == mine and time.monotonic() < deadline:
@@ -115,17 +116,17 @@ def fill_the_disk() -> None:
 
 def install(point: str, n) -> None:
     if point == "analyse":
-        on_nth_call(vnsearch.indexer, "document_fields", n)
+        on_nth_call(vnsearch.engines.whoosh.indexer, "document_fields", n)
     elif point == "analyse-worker":
         # Patched before the pool forks, so the workers inherit the patch.
-        on_nth_call(vnsearch.indexer, "document_fields", 1,
+        on_nth_call(vnsearch.engines.whoosh.indexer, "document_fields", 1,
                     when=lambda article: os.getpid() != PARENT and article.id == n)
     elif point == "add-document":
         on_nth_call(writing.SegmentWriter, "add_document", n)
     elif point == "hand-over":
-        on_nth_call(vnsearch.segments.SegmentWorkers, "add", n)
+        on_nth_call(vnsearch.engines.whoosh.workers.SegmentWorkers, "add", n)
     elif point == "await-segments":
-        on_nth_call(vnsearch.segments.SegmentWorkers, "_receive", n)
+        on_nth_call(vnsearch.engines.whoosh.workers.SegmentWorkers, "_receive", n)
     elif point == "segment-files":
         in_commit(n, before=lambda: on_nth_call(
             filestore.FileStorage, "create_file", 1, when=lambda self, name, *a, **k: name.endswith(".id.col")))

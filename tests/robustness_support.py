@@ -21,8 +21,9 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from vnsearch.indexer import INDEX_NAME
-from vnsearch.search import SearchEngine, SearchRequest
+from vnsearch.engines.whoosh.store import INDEX_NAME
+from engine_support import engine_at
+from vnsearch.search import SearchRequest
 
 TESTS = Path(__file__).resolve().parent
 KILLPOINTS = TESTS / "killpoints.py"
@@ -200,7 +201,7 @@ def stored_ids(index_dir: Path) -> list[str]:
         return [fields["id"] for _, fields in reader.iter_docs()]
 
 
-def hits_for(engine: SearchEngine, query: str, per_page: int = 10) -> list[str]:
+def hits_for(engine, query: str, per_page: int = 10) -> list[str]:
     return [h.id for h in engine.search(SearchRequest(query=query, per_page=per_page)).hits]
 
 
@@ -219,7 +220,7 @@ def assert_each_once(index_dir: Path, numbers, sample: int = 40):
     expected = {corpus_id(n) for n in numbers}
     assert set(ids) == expected, (f"missing {sorted(expected - set(ids))[:10]}, "
                                   f"unexpected {sorted(set(ids) - expected)[:10]}")
-    engine = SearchEngine(str(index_dir))
+    engine = engine_at(str(index_dir))
     try:
         numbers = sorted(numbers)
         for n in random.Random(len(numbers)).sample(numbers, min(sample, len(numbers))):

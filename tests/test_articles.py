@@ -6,7 +6,8 @@ import json
 import pytest
 
 from conftest import article
-from vnsearch.articles import Article, Rejection, html_to_text, parse_date, parse_page, read_path
+from vnsearch.articles import Article, Rejection, html_to_text, parse_date
+from vnsearch.readers import parse_page, read_path
 
 PAGE = """(HBĐT) - Ngày 2/4/2021, Sở Công Thương tỉnh Hòa Bình tổ chức hội nghị triển khai nhiệm vụ năm. Dự hội nghị có lãnh đạo UBND tỉnh.
 

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from vnsearch.cli import main
-from vnsearch.search import SearchEngine
+from engine_support import engine_at
 
 pytestmark = pytest.mark.slow
 SECTIONS = {"Xã hội", "Sức khoẻ", "Giáo dục", "Sức mạnh số", "Thế giới", "Thể thao", "Giải trí",
@@ -30,12 +30,12 @@ def test_stats_lists_the_ten_sections(dantri_index):
 
 
 def test_seed_page_is_the_first_hit_for_an_unaccented_query(dantri_index):
-    hits = SearchEngine(str(dantri_index)).search(query="bi thu tinh uy cong thuong").hits
+    hits = engine_at(str(dantri_index)).search(query="bi thu tinh uy cong thuong").hits
     assert hits[0].id == "000_093370158e588d45"
 
 
 def test_both_tone_mark_styles_give_the_same_hits(dantri_index):
-    engine = SearchEngine(str(dantri_index))
+    engine = engine_at(str(dantri_index))
     a = engine.search(query="Ủy viên", per_page=100)
     b = engine.search(query="Uỷ viên", per_page=100)
     assert a.total == b.total > 100
@@ -43,6 +43,6 @@ def test_both_tone_mark_styles_give_the_same_hits(dantri_index):
 
 
 def test_seed_article_is_stored_without_other_headlines(dantri_index):
-    stored = SearchEngine(str(dantri_index)).article("000_093370158e588d45")
+    stored = engine_at(str(dantri_index)).article("000_093370158e588d45")
     assert stored["author"] == "Hoàng Nga"
     assert "Lương Cường" not in stored["body"]

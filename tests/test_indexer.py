@@ -4,8 +4,11 @@ import pytest
 
 from conftest import article
 from vnsearch.config import Settings
-from vnsearch.indexer import Indexer, IndexBusyError, index_paths, open_index
-from vnsearch.search import SearchEngine
+from engine_support import engine_at, index_paths
+from vnsearch.readers import read_paths
+from vnsearch.engines import IndexBusyError
+from vnsearch.engines.whoosh.indexer import Indexer
+from vnsearch.engines.whoosh.store import open_index
 
 
 def ids_in(index_dir):
@@ -29,7 +32,7 @@ def test_changed_article_replaces_the_old_version(tmp_path, write_jsonl):
     report = index_paths(ix, [write_jsonl([article("a", title="Giá xăng giảm nhẹ")], name="v2.jsonl")])
     assert (report.added, report.updated) == (0, 1)
     assert ids_in(ix) == ["a"]
-    engine = SearchEngine(str(ix))
+    engine = engine_at(str(ix))
     assert engine.search(query="giam nhe").total == 1
     assert engine.search(query="tăng mạnh").total == 0
 
@@ -39,7 +42,7 @@ def test_duplicate_id_in_one_file_last_one_wins(tmp_path, write_jsonl):
     report = index_paths(tmp_path / "ix", [path])
     assert report.duplicates == 1
     assert ids_in(tmp_path / "ix") == ["a", "b"]
-    assert SearchEngine(str(tmp_path / "ix")).article("a")["title"] == "Bản chính thức"
+    assert engine_at(str(tmp_path / "ix")).article("a")["title"] == "Bản chính thức"
 
 
 ORIGINAL = article("lu-1", title="Lũ quét ở Lào Cai làm 3 người mất tích",
@@ -57,7 +60,7 @@ def index_folder(tmp_path, files: dict, **kwargs):
                                    encoding="utf-8")
     warnings = []
     report = Indexer(tmp_path / "ix", Settings(**kwargs)).index(
-        __import__("vnsearch.indexer", fromlist=["read_records"]).read_records([folder]), on_warning=warnings.append)
+        read_paths([folder]), on_warning=warnings.append)
     return folder, report, warnings
 
 
@@ -65,7 +68,7 @@ def test_a_correction_read_first_is_not_reverted_by_the_older_original(tmp_path)
     # "a-..." sorts before "b-...": the correction is read first, the original after it.
     folder, report, warnings = index_folder(tmp_path, {"a-dinh-chinh.jsonl": [CORRECTION],
                                                        "b-ban-goc.jsonl": [article("x"), ORIGINAL]})
-    assert SearchEngine(str(tmp_path / "ix")).article("lu-1")["title"] == CORRECTION["title"]
+    assert engine_at(str(tmp_path / "ix")).article("lu-1")["title"] == CORRECTION["title"]
     assert ids_in(tmp_path / "ix") == ["lu-1", "x"]
     assert (report.added, report.duplicates) == (2, 1)
     assert warnings == [f"{folder}/b-ban-goc.jsonl:2: duplicate id 'lu-1', also at {folder}/a-dinh-chinh.jsonl:1: "
@@ -75,7 +78,7 @@ def test_a_correction_read_first_is_not_reverted_by_the_older_original(tmp_path)
 
 def test_a_newer_correction_read_last_wins(tmp_path):
     folder, _, warnings = index_folder(tmp_path, {"a.jsonl": [ORIGINAL], "b.jsonl": [CORRECTION]})
-    assert SearchEngine(str(tmp_path / "ix")).article("lu-1")["title"] == CORRECTION["title"]
+    assert engine_at(str(tmp_path / "ix")).article("lu-1")["title"] == CORRECTION["title"]
     assert warnings == [f"{folder}/b.jsonl:1: duplicate id 'lu-1', also at {folder}/a.jsonl:1: "
                         f"the one at {folder}/b.jsonl:1 wins (its 'updated' time is newer)"]
 
@@ -90,7 +93,7 @@ def test_ties_and_missing_updated_times_go_to_the_later_record(tmp_path, first_u
     first = article("lu-1", title="Bản thứ nhất", **({"updated": first_updated} if first_updated else {}))
     second = article("lu-1", title="Bản thứ hai", **({"updated": second_updated} if second_updated else {}))
     folder, _, warnings = index_folder(tmp_path, {"a.jsonl": [first], "b.jsonl": [second]})
-    assert SearchEngine(str(tmp_path / "ix")).article("lu-1")["title"] == "Bản thứ hai"
+    assert engine_at(str(tmp_path / "ix")).article("lu-1")["title"] == "Bản thứ hai"
     assert warnings == [f"{folder}/b.jsonl:1: duplicate id 'lu-1', also at {folder}/a.jsonl:1: "
                         f"the one at {folder}/b.jsonl:1 wins ({why})"]
 
@@ -99,7 +102,7 @@ def test_across_runs_the_incoming_record_replaces_whatever_its_updated_time(tmp_
     index_paths(tmp_path / "ix", [write_jsonl([CORRECTION], name="run1.jsonl")])
     report = index_paths(tmp_path / "ix", [write_jsonl([ORIGINAL], name="run2.jsonl")])
     assert report.updated == 1
-    assert SearchEngine(str(tmp_path / "ix")).article("lu-1")["title"] == ORIGINAL["title"]
+    assert engine_at(str(tmp_path / "ix")).article("lu-1")["title"] == ORIGINAL["title"]
 
 
 def test_delete_withdraws_articles(sample_index):
@@ -107,7 +110,7 @@ def test_delete_withdraws_articles(sample_index):
     assert report.deleted == 1
     assert report.missing == ["khong-co"]
     assert "mau-002" not in ids_in(sample_index)
-    result = SearchEngine(str(sample_index)).search(query="mã số thuế")
+    result = engine_at(str(sample_index)).search(query="mã số thuế")
     assert "mau-002" not in [h.id for h in result.hits] and result.missing == ["mã", "thuế"]
 
 
@@ -121,7 +124,7 @@ def test_rejected_records_are_counted_and_the_rest_indexed(tmp_path, write_jsonl
     path = write_jsonl([article("a"), "{broken", {"id": "b", "body": "Tin"}])
     seen = []
     report = Indexer(tmp_path / "ix").index(
-        __import__("vnsearch.indexer", fromlist=["read_records"]).read_records([path]), on_reject=seen.append)
+        read_paths([path]), on_reject=seen.append)
     assert (report.added, report.rejected) == (1, 2)
     assert [r.line for r in seen] == [2, 3]
 
@@ -141,7 +144,7 @@ def test_many_commits_in_a_long_run_keep_every_article_once(tmp_path, write_json
     records = [article(f"n{i}", title=f"Tin số {i} về Hà Nội") for i in range(25)]
     records.append(article("n3", title="Tin số 3 đã sửa"))
     report = Indexer(tmp_path / "ix", Settings(commit_every=7, workers=1)).index(
-        __import__("vnsearch.indexer", fromlist=["read_records"]).read_records([write_jsonl(records)]))
+        read_paths([write_jsonl(records)]))
     assert report.commits >= 4
     assert ids_in(tmp_path / "ix") == sorted(f"n{i}" for i in range(25))
 
@@ -158,19 +161,21 @@ def test_facet_fields_are_precomputed(sample_index):
 def test_an_index_from_another_version_is_refused_then_rebuilt(tmp_path, write_jsonl):
     from whoosh import fields, index as whoosh_index
 
-    from vnsearch.indexer import INDEX_NAME, IndexFormatError
-    from vnsearch.search import SearchEngine as Engine
+    from vnsearch.engines import IndexFormatError
+    from vnsearch.engines.whoosh.store import INDEX_NAME
 
     old = tmp_path / "ix"
     old.mkdir()
     whoosh_index.create_in(old, fields.Schema(id=fields.ID(stored=True)), indexname=INDEX_NAME)
     with pytest.raises(IndexFormatError, match="--rebuild"):
-        Engine(str(old))
+        engine_at(old).check()
+    with pytest.raises(IndexFormatError, match="--rebuild"):
+        engine_at(old).search(query="ha noi")
     path = write_jsonl([article("a")])
     with pytest.raises(IndexFormatError):
         index_paths(old, [path])
     assert index_paths(old, [path], rebuild=True).added == 1
-    assert Engine(str(old)).search(query="ha noi").total == 1
+    assert engine_at(old).search(query="ha noi").total == 1
 
 
 def test_many_small_publishes_are_merged_by_tiers(tmp_path, write_jsonl):
@@ -186,6 +191,21 @@ def test_many_small_publishes_are_merged_by_tiers(tmp_path, write_jsonl):
 def test_a_run_ending_on_a_commit_boundary_still_merges(tmp_path, write_jsonl):
     records = [article(f"b{i}", title=f"Tin số {i}") for i in range(40)]
     report = Indexer(tmp_path / "ix", Settings(commit_every=4, workers=1)).index(
-        __import__("vnsearch.indexer", fromlist=["read_records"]).read_records([write_jsonl(records)]))
+        read_paths([write_jsonl(records)]))
     assert report.added == 40
     assert len(open_index(tmp_path / "ix").reader().leaf_readers()) < 10  # ten 4-article segments merged
+
+
+def test_an_index_written_before_the_engines_layout_opens_as_it_is(tmp_path, write_jsonl, monkeypatch):
+    """Whoosh pickles the schema's classes by module name; before the engines/ layout that was
+    ``vnsearch.schema``. Such an index must search and accept new articles without a rebuild."""
+    from vnsearch.engines.whoosh import schema
+
+    for name in ("TermListAnalyzer", "TermPositions", "TermFrequency"):
+        monkeypatch.setattr(getattr(schema, name), "__module__", "vnsearch.schema")
+    index_paths(tmp_path / "ix", [write_jsonl([article("cu", title="Hà Nội mưa lớn")])])
+    monkeypatch.undo()
+    toc = next((tmp_path / "ix").glob("*.toc")).read_bytes()
+    assert b"vnsearch.schema" in toc and b"vnsearch.engines" not in toc
+    assert index_paths(tmp_path / "ix", [write_jsonl([article("moi", title="Hà Nội nắng")])]).added == 1
+    assert engine_at(tmp_path / "ix").search(query="ha noi").total == 2

@@ -8,8 +8,8 @@ import pytest
 
 from conftest import article
 from vnsearch.config import Settings
-from vnsearch.indexer import index_paths
-from vnsearch.search import SearchEngine
+from engine_support import index_paths
+from engine_support import engine_at
 from vnsearch.synonyms import Synonyms, SynonymsError
 
 DOCS = [
@@ -46,7 +46,7 @@ def engine(tmp_path_factory):
     path.write_text("\n".join(json.dumps(d, ensure_ascii=False) for d in DOCS), encoding="utf-8")
     report = index_paths(tmp / "ix", [path])
     assert report.rejected == 0
-    return SearchEngine(str(tmp / "ix"))
+    return engine_at(str(tmp / "ix"))
 
 
 def ids(result):
@@ -175,7 +175,7 @@ def test_loanword_spellings_are_one_and_highlighted(engine):
 def test_newsroom_synonyms_file_adds_groups(engine, tmp_path):
     own = tmp_path / "synonyms.txt"
     own.write_text("# our own\nkho hàng, nhà kho\nSJC => vàng miếng\n", encoding="utf-8")
-    mine = SearchEngine(engine.index_dir, Settings(synonyms=str(own)))
+    mine = engine_at(engine.index_dir, Settings(synonyms=str(own)))
     assert set(ids(mine.search(query="nhà kho"))) == {"fire"}
     assert ids(mine.search(query="SJC")) == ["gold"]
 

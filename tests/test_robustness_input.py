@@ -20,7 +20,8 @@ from click.testing import CliRunner
 
 from conftest import article
 from vnsearch.cli import main
-from vnsearch.search import SearchEngine, SearchRequest
+from engine_support import engine_at
+from vnsearch.search import SearchRequest
 
 
 @pytest.fixture
@@ -38,7 +39,7 @@ def run_index(index_dir, *paths):
 
 
 def ids_found(index_dir, query="", **filters) -> list[str]:
-    engine = SearchEngine(str(index_dir))
+    engine = engine_at(str(index_dir))
     try:
         return sorted(h.id for h in engine.search(SearchRequest(query=query, per_page=100, **filters)).hits)
     finally:
@@ -46,7 +47,7 @@ def ids_found(index_dir, query="", **filters) -> list[str]:
 
 
 def stored(index_dir, article_id) -> dict | None:
-    engine = SearchEngine(str(index_dir))
+    engine = engine_at(str(index_dir))
     try:
         return engine.article(article_id)
     finally:

@@ -15,14 +15,16 @@ from urllib.parse import quote
 
 import pytest
 
-import vnsearch.search as search_module
+import vnsearch.engines.whoosh.searcher as search_module
 from conftest import article
 from robustness_support import (
     CORPUS_SIZE, EVERY_ARTICLE, assert_each_once, cli_env, free_port, generation, run_cli,
     shared_corpus, start_cli, start_killpoint, stats_count, stop, wait_for, write_corpus,
 )
-from vnsearch.indexer import Indexer, index_paths
-from vnsearch.search import SearchEngine, SearchRequest
+from engine_support import index_paths
+from vnsearch.engines.whoosh.indexer import Indexer
+from engine_support import engine_at
+from vnsearch.search import SearchRequest
 
 EXTRA = 50  # articles of a second indexer, numbered after the corpus
 TWO_INDEXERS = 1200  # articles for the two-indexer tests: four commits of 300
@@ -244,7 +246,7 @@ def test_running_search_engine_stops_showing_deleted_and_replaced_articles(tmp_p
     monkeypatch.setattr(search_module, "REFRESH_SECONDS", 0)  # look for new commits at every search
     index_dir = tmp_path / "index"
     index_paths(index_dir, [write_jsonl([article(f"a{i}", title=f"Tin số {i} xqold") for i in range(10)])])
-    engine = SearchEngine(str(index_dir))
+    engine = engine_at(str(index_dir))
     assert engine.search(SearchRequest(query="xqold")).total == 10
     index_paths(index_dir, [write_jsonl([article("a1", title="Tin số 1 xqnew")], name="update.jsonl")])
     Indexer(index_dir).delete(["a2"])

@@ -111,7 +111,7 @@ def assert_next_run_completes(index_dir, corpus) -> None:
 
 CHILD_OF_A_DYING_PARENT = """
 import os, sys, time
-from vnsearch import segments
+from vnsearch.engines.whoosh import workers as segments
 if sys.argv[2] == "watch-thread":  # as on a system without PR_SET_PDEATHSIG
     segments._ask_for_signal_on_parent_death = lambda signum: False
 parent = os.getpid()

@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 from conftest import article
 from robustness_support import write_corpus
 from vnsearch import sample_articles_path
-from vnsearch.indexer import index_paths
-from vnsearch.search import SORTS, SearchEngine, SearchError, SearchRequest
+from engine_support import index_paths
+from engine_support import engine_at
+from vnsearch.search import SORTS, SearchError, SearchRequest
 
 HYPOTHESIS = settings(max_examples=150, deadline=None, derandomize=True, database=None,
                       suppress_health_check=[HealthCheck.too_slow])
@@ -54,7 +55,7 @@ def hostile_index(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def engine(hostile_index):
-    engine = SearchEngine(str(hostile_index))
+    engine = engine_at(str(hostile_index))
     yield engine
     engine.close()
 

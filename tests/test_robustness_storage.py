@@ -94,6 +94,7 @@ def assert_later_run_completes(index_dir, more):
 
 # -- a read-only index ------------------------------------------------------------
 
+@pytest.mark.slow  # mounts file systems
 def test_indexing_into_a_read_only_index_fails_clearly_and_changes_nothing(read_only_index, articles):
     result = run_cli("index", articles[1], "--index-dir", read_only_index, "-q")
     assert result.returncode != 0
@@ -104,6 +105,7 @@ def test_indexing_into_a_read_only_index_fails_clearly_and_changes_nothing(read_
     assert_later_run_completes(read_only_index, articles[1])
 
 
+@pytest.mark.slow  # mounts file systems
 def test_deleting_from_a_read_only_index_fails_clearly(read_only_index):
     result = run_cli("delete", "rb-0001", "--index-dir", read_only_index)
     assert_index_unchanged(read_only_index)
@@ -113,6 +115,7 @@ def test_deleting_from_a_read_only_index_fails_clearly(read_only_index):
 
 # -- a disk that fills during a commit --------------------------------------------
 
+@pytest.mark.slow  # mounts file systems
 def test_disk_filling_during_a_commit_keeps_the_index_and_a_later_run_completes(small_disk, articles):
     result = index_until_the_disk_fills(small_disk, articles[1])
     assert result.returncode not in (0, -9), result.stderr
@@ -122,6 +125,7 @@ def test_disk_filling_during_a_commit_keeps_the_index_and_a_later_run_completes(
     assert_later_run_completes(small_disk, articles[1])
 
 
+@pytest.mark.slow  # mounts file systems
 def test_disk_filling_during_a_commit_gives_a_clear_message(small_disk, articles):
     result = index_until_the_disk_fills(small_disk, articles[1])
     assert result.returncode not in (0, -9)

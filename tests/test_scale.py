@@ -15,18 +15,19 @@ import pytest
 from whoosh.filedb.compound import CompoundStorage
 
 from conftest import article
-from vnsearch import mapped, view as view_module
+from vnsearch.engines.whoosh import caches, internals, mapped, view as view_module
 from vnsearch.config import Settings
-from vnsearch.indexer import index_paths
-from vnsearch.search import SearchEngine
-from vnsearch.view import ByteCache
+from engine_support import index_paths
+from engine_support import engine_at
+from vnsearch.engines.whoosh.caches import ByteCache
 
 
-def _engine(index_dir, **settings) -> SearchEngine:
-    return SearchEngine(str(index_dir), Settings.from_env(environ={}, **settings))
+def _engine(index_dir, **settings):
+    """The embedded engine's searcher: these tests look at how it holds memory."""
+    return engine_at(str(index_dir), Settings.from_env(environ={}, **settings)).searcher()
 
 
-def _follow_commits_now(engine: SearchEngine) -> None:
+def _follow_commits_now(engine) -> None:
     engine._checked = float("-inf")  # the next view() checks for a new commit at once
 
 
@@ -51,12 +52,12 @@ def test_the_copy_check_notices_whoosh_reading_segments_its_own_way(sample_index
 def test_posting_lists_are_read_a_block_at_a_time(sample_index):
     engine = _engine(sample_index)
     view = engine.view()
-    before = view_module.slow_reads
+    before = internals.slow_reads
     ids, tf = view.postings("title_fold", "hoa")  # Hòa Bình, Hoà Bình, Hòa Bình: three titles
     assert len(ids) == 3 and np.all(tf == 1)
     titles = [view.stored(d)["title"] for d in ids]
     assert all("Bình" in t for t in titles)
-    assert view_module.slow_reads == before
+    assert internals.slow_reads == before
     engine.close()
 
 
@@ -80,8 +81,8 @@ def test_postings_of_unchanged_segments_are_kept_across_a_commit(sample_index, w
     engine = _engine(sample_index)
     assert engine.search(query="hòa bình").total == 4
     reads = []
-    original = view_module._read_postings
-    monkeypatch.setattr(view_module, "_read_postings", lambda m: reads.append(m) or original(m))
+    original = internals.read_postings
+    monkeypatch.setattr(internals, "read_postings", lambda m: reads.append(m) or original(m))
     index_paths(sample_index, [write_jsonl([article(
         "hb-1", title="Hòa Bình mở lễ hội mùa lúa mới", body="Bà con Hòa Bình vui mừng đón mùa lúa mới.")])])
     _follow_commits_now(engine)
@@ -128,7 +129,7 @@ def test_caches_hold_no_more_than_their_byte_budget(sample_index, sample_records
 
 
 def test_byte_cache_evicts_the_least_recently_used_first():
-    cache = ByteCache(3 * (800 + view_module.ENTRY_OVERHEAD))
+    cache = ByteCache(3 * (800 + caches.ENTRY_OVERHEAD))
     for key in "abc":
         cache.put(key, np.zeros(100))  # 800 bytes each
     assert cache.get("a") is not None  # a is now the most recent
@@ -140,7 +141,7 @@ def test_byte_cache_evicts_the_least_recently_used_first():
 
 @pytest.mark.parametrize("megabytes", [96.0, 1.0])
 def test_the_cache_budget_is_split_between_segments_and_a_view(megabytes):
-    segments, view = view_module.cache_budget(megabytes)
+    segments, view = caches.cache_budget(megabytes)
     assert segments + view == int(megabytes * 2**20) and segments > view > 0
 
 
@@ -169,7 +170,7 @@ def test_segment_arrays_read_from_the_map_equal_whooshs_own_reading(sample_index
         article("cu-1", title="Hồi ký về Hà Nội năm 1954", date="1954-10-10T08:00:00+07:00", author="Tô Hoài"),
         article("cu-2", title="Chuyện không ngày tháng", category="Văn hóa")])])
     engine = _engine(sample_index)
-    before = view_module.slow_columns
+    before = internals.slow_columns
     for segreader, _offset in engine.view().leaves:
         arrays = view_module.SegmentArrays.read(segreader)
         n = segreader.doc_count_all()
@@ -178,6 +179,6 @@ def test_segment_arrays_read_from_the_map_equal_whooshs_own_reading(sample_index
             assert np.array_equal(getattr(arrays, name), expected), name
         for name, (values, codes) in arrays.facets.items():
             assert [values[c] for c in codes] == list(segreader.column_reader(name)), name
-    assert view_module.slow_columns == before
+    assert internals.slow_columns == before
     assert engine.search(query="hồi ký", date_to=__import__("datetime").date(1960, 1, 1)).total == 1
     engine.close()

@@ -8,10 +8,13 @@ import pytest
 from whoosh import writing
 
 from robustness_support import EVERY_ARTICLE, assert_each_once, corpus_id, stored_ids, write_corpus
-from vnsearch import indexer, segments
+from vnsearch.engines.whoosh import indexer, segment_writer, workers as segments
 from vnsearch.config import Settings
-from vnsearch.indexer import Indexer, document_fields, open_index, read_records
-from vnsearch.search import SearchEngine
+from vnsearch.readers import read_paths as read_records
+from vnsearch.documents import document_fields
+from vnsearch.engines.whoosh.indexer import Indexer
+from vnsearch.engines.whoosh.store import open_index
+from engine_support import engine_at
 
 
 def all_postings(index_dir) -> dict:
@@ -51,7 +54,7 @@ def sample_articles():
 
 def test_memory_pool_writes_exactly_the_postings_whoosh_writes(tmp_path, sample_articles):
     write_with(writing.SegmentWriter, tmp_path / "whoosh", sample_articles)
-    write_with(segments.SegmentWriter, tmp_path / "ours", sample_articles)
+    write_with(segment_writer.SegmentWriter, tmp_path / "ours", sample_articles)
     theirs, ours = all_postings(tmp_path / "whoosh"), all_postings(tmp_path / "ours")
     assert ("title_fold", "cong_thuong".encode()) in ours[0]  # real Vietnamese compounds were written
     assert ours == theirs
@@ -60,13 +63,13 @@ def test_memory_pool_writes_exactly_the_postings_whoosh_writes(tmp_path, sample_
 def test_merged_segments_keep_their_postings_in_document_order(tmp_path, sample_articles):
     # An optimize merges three segments: postings arrive from each in turn, renumbered.
     write_with(writing.SegmentWriter, tmp_path / "whoosh", sample_articles, commits=3, optimize=True)
-    write_with(segments.SegmentWriter, tmp_path / "ours", sample_articles, commits=3, optimize=True)
+    write_with(segment_writer.SegmentWriter, tmp_path / "ours", sample_articles, commits=3, optimize=True)
     assert len(open_index(tmp_path / "ours").reader().leaf_readers()) == 1
     assert all_postings(tmp_path / "ours") == all_postings(tmp_path / "whoosh")
 
 
 def test_memory_pool_yields_terms_and_documents_in_order():
-    pool = segments.MemoryPostingPool()
+    pool = segment_writer.MemoryPostingPool()
     for item in [("b", b"x", 0, 1.0, b"\x01"), ("a", "thương".encode(), 3, 2.0, b"\x02"),
                  ("a", "công".encode(), 1, 1.0, b"\x01"), ("a", "thương".encode(), 0, 1.0, b"\x01")]:
         pool.add(item)
@@ -85,7 +88,7 @@ def test_worker_processes_index_what_one_process_indexes(tmp_path):
     # Each commit holds one segment per worker (the last commit merges the small ones).
     assert together.commits == alone.commits == 3
     assert_each_once(tmp_path / "two", range(400))
-    one, two = SearchEngine(str(tmp_path / "one")), SearchEngine(str(tmp_path / "two"))
+    one, two = engine_at(str(tmp_path / "one")), engine_at(str(tmp_path / "two"))
     for query in [EVERY_ARTICLE, "Hoà Bình", "thoi su", "\"khanh hoa\"", "Thanh Hoá -Hà"]:
         a, b = one.search(query=query), two.search(query=query)
         assert a.total == b.total > 0, query
@@ -102,7 +105,7 @@ def test_worker_processes_replace_changed_articles_once(tmp_path):
     report = Indexer(index_dir, PARALLEL).index(read_records([changed]))
     assert (report.added, report.updated, report.unchanged) == (200, 100, 0)
     assert_each_once(index_dir, range(500))
-    assert SearchEngine(str(index_dir)).search(query="\"su kien moi\"").total == 100
+    assert engine_at(str(index_dir)).search(query="\"su kien moi\"").total == 100
 
 
 def test_pool_at_its_memory_limit_makes_the_indexer_commit(tmp_path, monkeypatch):
@@ -124,7 +127,7 @@ def test_a_failing_worker_stops_the_run_and_the_index_keeps_its_last_commit(tmp_
             raise OSError(errno.ENOSPC, "No space left on device")
         return document_fields(article)
 
-    monkeypatch.setattr(indexer, "_prepare", failing)  # inherited by the forked workers
+    monkeypatch.setattr(indexer, "document_fields", failing)  # inherited by the forked workers
     with pytest.raises(OSError) as raised:
         Indexer(tmp_path / "ix", PARALLEL).index(read_records([write_corpus(tmp_path / "a.jsonl", count=400)]))
     assert raised.value.errno == errno.ENOSPC
@@ -150,7 +153,7 @@ def test_a_worker_killed_by_the_system_stops_the_run_with_a_clear_message(tmp_pa
             os.kill(os.getpid(), signal.SIGKILL)
         return document_fields(article)
 
-    monkeypatch.setattr(indexer, "_prepare", killed)
+    monkeypatch.setattr(indexer, "document_fields", killed)
     corpus = write_corpus(tmp_path / "a.jsonl", count=400)
     env = {"VNSEARCH_WORKERS": "2", "VNSEARCH_BATCH_SIZE": "200", "VNSEARCH_COMMIT_EVERY": "150"}
     result = CliRunner().invoke(main, ["index", str(corpus), "--index-dir", str(tmp_path / "ix"), "-q"], env=env)

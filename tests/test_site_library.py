@@ -11,11 +11,12 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import article
-from vnsearch import snippets
+from vnsearch.search import snippets
 from vnsearch.articles import article_from_dict
 from vnsearch.cli import main
-from vnsearch.indexer import index_paths
-from vnsearch.search import SearchEngine, SearchRequest
+from engine_support import index_paths
+from engine_support import engine_at
+from vnsearch.search import SearchRequest
 
 DOCS = [
     # Hà Nội is in many titles; one sports title says "nỗi" (sorrow) instead.
@@ -48,7 +49,7 @@ def engine(tmp_path_factory):
     path = tmp / "docs.jsonl"
     path.write_text("\n".join(json.dumps(d, ensure_ascii=False) for d in DOCS), encoding="utf-8")
     assert index_paths(tmp / "ix", [path]).rejected == 0
-    return SearchEngine(str(tmp / "ix"))
+    return engine_at(str(tmp / "ix"))
 
 
 # -- suggestions and completions -----------------------------------------------
@@ -180,7 +181,7 @@ def test_serve_has_a_flag_to_turn_the_access_log_off():
 
 @pytest.fixture(scope="module")
 def dantri_engine(dantri_index):
-    return SearchEngine(str(dantri_index))
+    return engine_at(str(dantri_index))
 
 
 @pytest.mark.slow

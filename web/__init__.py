@@ -2,18 +2,22 @@
 
 Read-only (every route answers GET and HEAD only) and thin: the search library does
 the analysis and the ranking; this package turns query strings into requests and
-results into pages. One :class:`SearchEngine` per app, which follows new index
-commits by itself.
+results into pages. One storage engine per app (:func:`vnsearch.engines.open_engine`),
+which follows new index commits by itself.
+
+May import: ``vnsearch.search`` (requests and results), ``vnsearch.engines`` (only to open
+one and name its errors), ``vnsearch.config``, ``vnsearch.query``; never an engine's own
+package, nor Whoosh.
 """
 
 from __future__ import annotations
 
-import os
+from dataclasses import replace
 
 from flask import Flask, request
 
-from vnsearch.config import default_index_dir
-from vnsearch.search import SearchEngine
+from vnsearch.config import Settings
+from vnsearch.engines import open_engine
 from vnsearch.web.accesslog import AccessLog
 
 SECURITY_HEADERS = {
@@ -29,18 +33,20 @@ SECURITY_HEADERS = {
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Defaults, then the environment (``VNSEARCH_INDEX_DIR``, ``VNSEARCH_CORS_ORIGINS``), then ``test_config``.
+    """Defaults, then the environment (:class:`vnsearch.config.Settings`: ``VNSEARCH_*``), then ``test_config``.
 
+    ``INDEX_DIR``: the index (``VNSEARCH_INDEX_DIR``).
     ``ACCESS_LOG``: a line per request on stderr (``vnsearch serve`` turns it on).
     ``CORS_ORIGINS``: the web origins whose pages may read ``/api/`` and ``/feed``
     (a comma-separated string or a list; ``*`` for any; none by default).
     """
     # The static route is added by hand below, once automatic OPTIONS is off.
     app = Flask(__name__, static_folder=None)
+    settings = Settings.from_env()
     app.config.from_mapping(
-        INDEX_DIR=default_index_dir(),
+        INDEX_DIR=settings.index_dir,
         PROVIDE_AUTOMATIC_OPTIONS=False,
-        CORS_ORIGINS=os.environ.get("VNSEARCH_CORS_ORIGINS", ""),
+        CORS_ORIGINS=settings.cors_origins,
         ACCESS_LOG=False,
     )
     if test_config is not None:
@@ -54,7 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.add_url_rule(f"{app.static_url_path}/<path:filename>", endpoint="static",
                      view_func=app.send_static_file)
 
-    app.extensions["vnsearch"] = SearchEngine(app.config["INDEX_DIR"])
+    app.extensions["vnsearch"] = open_engine(replace(settings, index_dir=app.config["INDEX_DIR"]))
 
     from vnsearch.web import errors, filters, views
 

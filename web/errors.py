@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from vnsearch.engines import EngineError, EngineUnavailable
 from vnsearch.web.params import ParamError
 
 MESSAGES = {
@@ -17,6 +18,7 @@ MESSAGES = {
     404: "Không tìm thấy trang này.",
     405: "Trang này chỉ để đọc.",
     500: "Đã có lỗi xảy ra ở máy chủ. Vui lòng thử lại sau.",
+    503: "Kho dữ liệu tìm kiếm tạm thời không truy cập được. Vui lòng thử lại sau ít phút.",
 }
 
 
@@ -26,6 +28,7 @@ def wants_json() -> bool:
 
 def register(app: Flask) -> None:
     app.register_error_handler(ParamError, bad_parameter)
+    app.register_error_handler(EngineError, engine_error)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, unexpected_error)
 
@@ -36,6 +39,16 @@ def bad_parameter(exc: ParamError):
     # The form keeps what was typed but not the filters: a bad one would fail the next search too.
     form = {"q": request.args.get("q", "")}
     return render_template("search.html", error=str(exc), form=form), 400
+
+
+def engine_error(exc: EngineError):
+    """The store is down or missing (a cluster unreachable, an index not built yet): a 503 the
+    reader can wait out, with the engine's reason in the log, never a traceback."""
+    current_app.logger.error("search engine unavailable on %s: %s", request.full_path, exc)
+    message = MESSAGES[503] if isinstance(exc, EngineUnavailable) else "Chưa có dữ liệu để tìm kiếm."
+    if wants_json():
+        return jsonify(error=message), 503
+    return render_template("error.html", code=503, title="Tạm thời không tìm kiếm được", message=message), 503
 
 
 def http_error(exc: HTTPException):

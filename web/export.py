@@ -11,7 +11,8 @@ import io
 from dataclasses import replace
 from typing import Iterator
 
-from vnsearch.search import MAX_PER_PAGE, SearchEngine, SearchRequest, SearchResult
+from vnsearch.engines import Engine
+from vnsearch.search import MAX_PER_PAGE, SearchRequest, SearchResult
 from vnsearch.web.facets import _months_between
 
 BOM = "\ufeff"
@@ -19,7 +20,7 @@ HIT_COLUMNS = ("rank", "id", "title", "date", "category", "author", "source", "u
 MONTH_COLUMNS = ("month", "count")
 
 
-def hits_csv(engine: SearchEngine, request: SearchRequest, limit: int) -> Iterator[str]:
+def hits_csv(engine: Engine, request: SearchRequest, limit: int) -> Iterator[str]:
     """The CSV text of the first ``limit`` hits, a page of the library at a time (streamed)."""
     yield BOM + _row(HIT_COLUMNS)
     rank, page = 0, 1

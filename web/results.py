@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from vnsearch.search import FacetValue, SearchEngine, SearchRequest, SearchResult
+from vnsearch.engines import Engine
+from vnsearch.search import FacetValue, SearchRequest, SearchResult
 from vnsearch.web import facets
 from vnsearch.web.filters import number
 from vnsearch.web.params import DEFAULTS, request_args
@@ -45,7 +46,7 @@ def linker(url_for: Callable[..., str], endpoint: str, request: SearchRequest) -
     return link
 
 
-def search_page(engine: SearchEngine, request: SearchRequest, result: SearchResult,
+def search_page(engine: Engine, request: SearchRequest, result: SearchResult,
                 url_for: Callable[..., str]) -> dict:
     """The template context of the results page."""
     link = linker(url_for, "search.index", request)
@@ -98,7 +99,7 @@ def hidden_fields(request: SearchRequest, *leave_out: str) -> list[tuple[str, st
     return pairs
 
 
-def category_links(engine: SearchEngine, request: SearchRequest, result: SearchResult, link) -> list:
+def category_links(engine: Engine, request: SearchRequest, result: SearchResult, link) -> list:
     """Sections to tick and untick: several may be chosen at once (any of them matches).
 
     The chosen ones are named as the index spells them (the filtered result's facet), so
@@ -118,7 +119,7 @@ def _single_value_links(engine, request, result, field: str, link) -> list:
     return facets.value_links(_facet_without(engine, request, result, field), active, field, link)
 
 
-def _facet_without(engine: SearchEngine, request: SearchRequest, result: SearchResult,
+def _facet_without(engine: Engine, request: SearchRequest, result: SearchResult,
                    field: str) -> list[FacetValue]:
     """The facet of ``field`` as if it were not filtered on, so that the other values stay clickable.
 

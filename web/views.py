@@ -6,9 +6,9 @@ from flask import Blueprint, Response, abort, current_app, jsonify, render_templ
 
 from markupsafe import Markup
 
-from vnsearch import snippets
+from vnsearch.search import snippets
 from vnsearch.query import MAX_QUERY_CHARS
-from vnsearch.search import SearchEngine
+from vnsearch.engines import Engine
 from vnsearch.web import export
 from vnsearch.web import feed as rss
 from vnsearch.web.filters import number
@@ -27,7 +27,7 @@ COMPLETIONS = 8
 SUGGEST_MAX_CHARS = 50
 
 
-def engine() -> SearchEngine:
+def engine() -> Engine:
     return current_app.extensions["vnsearch"]
 
 

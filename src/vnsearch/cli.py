@@ -1,32 +1,63 @@
-"""The ``vnsearch`` command: index, delete, search, stats, serve. A thin layer over the library."""
+"""The ``vnsearch`` command: index, delete, search, stats, serve. A thin layer over the library.
+
+Settings come one way (:class:`vnsearch.config.Settings`): defaults, then ``VNSEARCH_*``,
+then these options. Every command goes through the storage boundary
+(:func:`vnsearch.engines.open_engine`); engine errors become one line on stderr, exit
+status 1, or 2 when the engine's store cannot be reached.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
+from contextlib import contextmanager
 
 import click
 
-from vnsearch.config import default_index_dir
-from vnsearch.indexer import Indexer, IndexBusyError, IndexFormatError, IndexMissingError, read_records
-from vnsearch.search import SORTS, SearchEngine, SearchError, SearchRequest
-from vnsearch.segments import WorkerError
+from vnsearch.readers import read_paths
+from vnsearch.config import Settings
+from vnsearch.engines import Engine, EngineError, EngineUnavailable, open_engine
+from vnsearch.search import SORTS, SearchError, SearchRequest
+
+
+class EngineUnreachable(click.ClickException):
+    exit_code = 2
 
 
 def index_dir_option(f):
     return click.option(
-        "--index-dir", type=click.Path(file_okay=False), default=default_index_dir,
+        "--index-dir", type=click.Path(file_okay=False), default=None,
         show_default="$VNSEARCH_INDEX_DIR, else ~/.local/share/vnsearch/index",
-        help="Directory of the index.",
+        help="Directory of the index (the embedded engine).",
     )(f)
 
 
-def _engine(index_dir: str) -> SearchEngine:
+def _settings(index_dir: str | None, **options) -> Settings:
     try:
-        return SearchEngine(index_dir)
-    except (IndexMissingError, IndexFormatError) as exc:
+        return Settings.from_env(index_dir=index_dir, **options)
+    except ValueError as exc:  # a VNSEARCH_* variable that does not parse
         raise click.ClickException(str(exc)) from None
+
+
+@contextmanager
+def engine_errors(what: str = ""):
+    """Engine errors as one line: exit 2 when the store is unreachable, else 1."""
+    try:
+        yield
+    except EngineUnavailable as exc:
+        raise EngineUnreachable(str(exc)) from None
+    except EngineError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        if not what:
+            raise
+        raise click.ClickException(f"cannot write the index in {what}: {exc.strerror or exc}; "
+                                   "the index is as it was at its last commit") from None
+
+
+def _engine(index_dir: str | None) -> Engine:
+    return open_engine(_settings(index_dir))
 
 
 @click.group()
@@ -62,17 +93,13 @@ def index(paths, index_dir, rebuild, quiet):
         bar.clear()
         click.echo(message, err=True)
 
+    engine = _engine(index_dir)
     try:
-        report = Indexer(index_dir).index(read_records(paths), rebuild=rebuild, on_reject=on_reject,
-                                          on_progress=on_progress, on_warning=on_warning)
-    except (IndexBusyError, IndexFormatError, WorkerError) as exc:
+        with engine_errors(engine.settings.index_dir):
+            report = engine.index(read_paths(paths), rebuild=rebuild, on_reject=on_reject,
+                                  on_progress=on_progress, on_warning=on_warning)
+    finally:
         bar.close()
-        raise click.ClickException(str(exc)) from None
-    except OSError as exc:
-        bar.close()
-        raise click.ClickException(f"cannot write the index in {index_dir}: {exc.strerror or exc}; "
-                                   "the index is as it was at its last commit") from None
-    bar.close()
     click.echo(report.summary())
     sys.exit(1 if report.rejected else 0)
 
@@ -86,13 +113,9 @@ def delete(ids, index_dir):
     Each id not in the index is named on stderr (not in the index: ID) and the exit status
     is 1; the ids that were found are deleted all the same.
     """
-    try:
-        report = Indexer(index_dir).delete(ids)
-    except (IndexBusyError, IndexMissingError, IndexFormatError) as exc:
-        raise click.ClickException(str(exc)) from None
-    except OSError as exc:
-        raise click.ClickException(f"cannot write the index in {index_dir}: {exc.strerror or exc}; "
-                                   "the index is as it was") from None
+    engine = _engine(index_dir)
+    with engine_errors(engine.settings.index_dir):
+        report = engine.delete(ids)
     for article_id in report.missing:
         click.echo(f"not in the index: {article_id}", err=True)
     click.echo(report.summary())
@@ -118,7 +141,8 @@ def search(query, index_dir, category, author, source, date_from, date_to, sort,
                             date_to=date_to.date() if date_to else None,
                             sort=sort, page=page, per_page=per_page)
     try:
-        result = _engine(index_dir).search(request)
+        with engine_errors():
+            result = _engine(index_dir).search(request)
     except SearchError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
@@ -147,7 +171,8 @@ def search(query, index_dir, category, author, source, date_from, date_to, sort,
 @click.option("--json", "as_json", is_flag=True)
 def stats(index_dir, as_json):
     """Article count, categories with counts and date range."""
-    info = _engine(index_dir).stats()
+    with engine_errors():
+        info = _engine(index_dir).stats()
     if as_json:
         click.echo(json.dumps(info, ensure_ascii=False, indent=2))
         return
@@ -163,20 +188,20 @@ def stats(index_dir, as_json):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int, help="Threads per server process.")
-@click.option("--workers", type=click.IntRange(min=1), envvar="VNSEARCH_SERVE_WORKERS", show_envvar=True,
-              help="Server processes (default: one per core). Above 1, gunicorn runs them on Linux; "
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              show_default="$VNSEARCH_SERVE_WORKERS, else one per core",
+              help="Server processes. Above 1, gunicorn runs them on Linux; "
                    "1 (or another system) runs waitress in this process.")
 @click.option("--no-access-log", is_flag=True, help="No line per request on stderr.")
 def serve(index_dir, host, port, threads, workers, no_access_log):
     """Serve the search site with a production WSGI server (gunicorn or waitress)."""
     from vnsearch import serving
-    from vnsearch.indexer import open_index
 
-    workers = workers or serving.default_workers()
-    try:
-        open_index(index_dir)  # fail here, clearly, rather than in every worker; opens no segment
-    except (IndexMissingError, IndexFormatError) as exc:
-        raise click.ClickException(str(exc)) from None
+    settings = _settings(index_dir, serve_workers=workers)
+    workers = settings.serve_workers or serving.default_workers()
+    index_dir = settings.index_dir
+    with engine_errors():
+        open_engine(settings).check()  # fail here, clearly, rather than in every worker; opens no segment
     how = f"{workers} gunicorn workers" if serving.uses_gunicorn(workers) else "waitress, one process"
     click.echo(f"vnsearch: serving {os.path.abspath(index_dir)} on http://{host}:{port}/ ({how})", err=True)
     serving.serve(index_dir, host, port, workers, threads, access_log=not no_access_log)

@@ -31,6 +31,9 @@ def default_index_dir(environ=os.environ) -> str:
 
 @dataclass(frozen=True)
 class Settings:
+    """Every setting of vnsearch; each is read from ``VNSEARCH_<NAME>`` (the README lists them)."""
+
+    backend: str = "whoosh"  # the storage engine (see vnsearch.engines): "whoosh" (embedded) or "opensearch"
     index_dir: str = field(default_factory=default_index_dir)  # see default_index_dir
     lock_timeout: float = 10.0  # seconds a second indexer waits for the write lock
     commit_every: int = 20000  # articles per commit in a long run (a publish commits once, at its end)
@@ -42,7 +45,8 @@ class Settings:
     cache_size: int = 256  # search results kept per index generation
     synonyms: str = ""  # a newsroom's own synonyms file (Solr's format), added to the built-in list
     cache_mb: float = 96.0  # postings and match masks kept in memory, per server process
-    backend: str = "whoosh"  # the storage engine: "whoosh" (embedded) or "opensearch" (a cluster)
+    cors_origins: str = ""  # web origins whose pages may read /api/ and /feed (comma-separated; * for any)
+    serve_workers: int = 0  # server processes for `vnsearch serve` (0: one per core)
     opensearch_url: str = "http://127.0.0.1:9200"  # one or more node addresses, comma-separated
     opensearch_index: str = "vnsearch"  # the index name (an alias) on the cluster
     opensearch_shards: int = 1  # primary shards of a new index: one keeps facet counts and scores exact

@@ -1,7 +1,7 @@
 """The query language readers and journalists type, parsed into clauses.
 
 - plain words: a short query needs them all, a long one most of them (see
-  :mod:`vnsearch.matching`); a syllable typed with accents matches only as typed
+  :mod:`vnsearch.search.matching`); a syllable typed with accents matches only as typed
   (``lúa``), one typed without matches every spelling (``lua``);
 - ``"quoted phrases"``: the words in order, always required;
 - ``+word``: this word must be there, however long the query;
@@ -59,10 +59,28 @@ class Clause:
         """Only quoted words must stand in order; "Covid-19" asks for both, adjacency ranks."""
         return self.quoted and len(self.folded) > 1
 
-    def __str__(self) -> str:
-        body = f'"{" ".join(self.syllables)}"' if self.quoted else (self.wildcard or " ".join(self.syllables))
+    def render(self, syllables: tuple[str, ...] | list[str] | None = None) -> str:
+        """The clause as query text again, with ``syllables`` (a respelling) for its own.
+
+        The one renderer of the query language: unit labels, "not found" notices and
+        suggestions all read a clause back this way.
+
+        >>> [c.render() for c in parse('-covid +"bí thư" author:"Minh Anh" th* GD-ĐT').clauses]
+        ['-covid', '+"bí thư"', 'author:"minh anh"', 'th*', 'gd-đt']
+        >>> parse("Hoà bình").clauses[0].render(["hòa"])
+        'hòa'
+        """
+        syllables = self.syllables if syllables is None else tuple(syllables)
+        if self.wildcard:
+            body = self.text
+        elif self.quoted or (self.is_filter and len(syllables) > 1):
+            body = '"' + " ".join(syllables) + '"'
+        else:
+            body = "-".join(syllables)  # one syllable, or a hyphenated word kept as one
         sign = "-" if self.negated else "+" if self.must else ""
         return sign + (f"{self.field}:" if self.field else "") + body
+
+    __str__ = render
 
 
 @dataclass(frozen=True)

@@ -180,3 +180,63 @@ def _variant_clause(variant: Variant) -> Clause:
     """A synonym variant as a clause: folded syllables (any accents), a phrase when several."""
     text = " ".join(variant.syllables)
     return Clause(text, variant.syllables, variant.syllables, quoted=len(variant.syllables) > 1)
+
+
+def relaxations(plan: Plan) -> list[tuple[bool, int, list[str]]]:
+    """The ways to try a plan, in order, until one admits an article: (typed accents are a
+    filter, syllables needed, how it was relaxed).
+
+    1. as typed: accents as a filter, long queries needing most of their words;
+    2. ``"accents"``: nothing matched with the accents typed (an accent typo such as
+       ``tiềm vắc xin``): every syllable matches every spelling;
+    3. ``"words"``: still nothing: any of the plain words will do (ranking sorts out how many).
+
+    Filters and dates never relax, nor do quoted phrases, ``+words`` and exclusions. When
+    nothing admits an article however relaxed, the result is the first attempt's (empty).
+
+    >>> from vnsearch.query import parse
+    >>> relaxations(Plan.build(parse("tiềm vắc xin")))
+    [(True, 3, []), (False, 3, ['accents']), (True, 1, ['words']), (False, 1, ['accents', 'words'])]
+    """
+    accented = plan.accented
+    attempts = [(True, plan.needed, [])]
+    if accented:
+        attempts.append((False, plan.needed, ["accents"]))
+    if plan.needed > 1:
+        attempts.append((True, 1, ["words"]))
+        if accented:
+            attempts.append((False, 1, ["accents", "words"]))
+    return attempts
+
+
+def highlight_terms(plan: Plan, exact: bool) -> set[str]:
+    """What snippets mark: accented syllables as typed, folded ones for every spelling.
+
+    A word in a text is marked when its canonical syllable or its folded form is in the set;
+    the two never collide, since an accented syllable never equals a folded one.
+    """
+    terms = set()
+    for unit in plan.units():
+        for option in unit.options:
+            for clause in option:
+                if clause.is_filter or clause.wildcard:
+                    continue
+                for syllable, folded in zip(clause.syllables, clause.folded):
+                    terms.add(syllable if exact and analysis.has_diacritics(syllable) else folded)
+    return terms
+
+
+def name_matches(name: str, wanted: list[tuple[str | None, str]]) -> bool:
+    """Whether the syllables ``wanted`` occur in order in ``name``: each pair is the syllable as
+    typed when its accents count (else None) and its folded form.
+
+    >>> name_matches("Hoàng Nga", [(None, "hoang"), ("nga", "nga")]), name_matches("Hoàng Ngà", [(None, "nga")])
+    (True, True)
+    >>> name_matches("Hoàng Ngà", [("nga", "nga")])
+    False
+    """
+    syllables = analysis.syllables(analysis.normalize(name))
+    folded = analysis.fold_terms(syllables)
+    n = len(wanted)
+    return any(all(folded[i + j] == f and (s is None or syllables[i + j] == s) for j, (s, f) in enumerate(wanted))
+               for i in range(len(syllables) - n + 1))

@@ -1,13 +1,6 @@
-"""The matching rules of :mod:`vnsearch.matching` evaluated over an index view, as boolean masks.
-
-:func:`match` also relaxes a query that admits nothing, and says how:
-
-1. as typed: accents as a filter, long queries needing most of their words;
-2. ``"accents"``: nothing matched with the accents typed (an accent typo such as
-   ``tiềm vắc xin``): every syllable matches every spelling;
-3. ``"words"``: still nothing: any of the plain words will do (ranking sorts out how many).
-
-Filters and dates never relax, nor do quoted phrases, ``+words`` and exclusions.
+"""The matching rules of :mod:`vnsearch.search.matching` evaluated over an index view, as
+boolean masks; :func:`match` relaxes a query that admits nothing, as
+:func:`~vnsearch.search.matching.relaxations` says.
 """
 
 from __future__ import annotations
@@ -17,9 +10,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vnsearch import analysis
-from vnsearch.matching import Plan, Unit
+from vnsearch.search.matching import Plan, Unit, name_matches, relaxations
 from vnsearch.query import Clause
-from vnsearch.view import IndexView
+from vnsearch.engines.whoosh.view import IndexView
 
 MAX_WILDCARD_TERMS = 50
 
@@ -38,14 +31,7 @@ class Match:
 
 def match(view: IndexView, plan: Plan, base: np.ndarray) -> Match:
     """Admitted documents within ``base`` (live, filtered), relaxing as the module says."""
-    accented = plan.accented
-    attempts = [(True, plan.needed, [])]
-    if accented:
-        attempts.append((False, plan.needed, ["accents"]))
-    if plan.needed > 1:
-        attempts.append((True, 1, ["words"]))
-        if accented:
-            attempts.append((False, 1, ["accents", "words"]))
+    attempts = relaxations(plan)
     masks: dict[bool, Masks] = {}
     for exact, need, relaxed in attempts:
         if exact not in masks:
@@ -126,36 +112,3 @@ class Masks:
         values = self.view.facet_values[column]
         codes = [i for i, name in enumerate(values) if name and name_matches(name, wanted)]
         return np.isin(self.view.facet_codes[column], codes)
-
-
-def highlight_terms(plan: Plan, exact: bool) -> set[str]:
-    """What snippets mark: accented syllables as typed, folded ones for every spelling.
-
-    A word in a text is marked when its canonical syllable or its folded form is in the set;
-    the two never collide, since an accented syllable never equals a folded one.
-    """
-    terms = set()
-    for unit in plan.units():
-        for option in unit.options:
-            for clause in option:
-                if clause.is_filter or clause.wildcard:
-                    continue
-                for syllable, folded in zip(clause.syllables, clause.folded):
-                    terms.add(syllable if exact and analysis.has_diacritics(syllable) else folded)
-    return terms
-
-
-def name_matches(name: str, wanted: list[tuple[str | None, str]]) -> bool:
-    """Whether the syllables ``wanted`` occur in order in ``name``: each pair is the syllable as
-    typed when its accents count (else None) and its folded form.
-
-    >>> name_matches("Hoàng Nga", [(None, "hoang"), ("nga", "nga")]), name_matches("Hoàng Ngà", [(None, "nga")])
-    (True, True)
-    >>> name_matches("Hoàng Ngà", [("nga", "nga")])
-    False
-    """
-    syllables = analysis.syllables(analysis.normalize(name))
-    folded = analysis.fold_terms(syllables)
-    n = len(wanted)
-    return any(all(folded[i + j] == f and (s is None or syllables[i + j] == s) for j, (s, f) in enumerate(wanted))
-               for i in range(len(syllables) - n + 1))

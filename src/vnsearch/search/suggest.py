@@ -4,6 +4,9 @@ A query typed without diacritics is folded; every accented spelling of each fold
 syllable is generated (a handful per syllable: vowel shapes times five tones) and
 kept if the index holds it. A small Viterbi pass then picks the sequence the index
 makes most likely, rewarding pairs that pyvi indexed as one word (``công_thương``).
+
+Engine-neutral: what it reads of an index is the small :class:`Vocabulary` protocol,
+which each storage engine's view implements.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ import unicodedata
 from collections import Counter
 from functools import lru_cache
 
-import numpy as np
+from typing import Iterable, Protocol
 
 from vnsearch import analysis
+from vnsearch.query import Query
 
 _SHAPES = {"a": "aăâ", "e": "eê", "o": "oôơ", "u": "uư", "i": "i", "y": "y", "d": "dđ"}
 _TONES = ("", "\u0300", "\u0301", "\u0303", "\u0309", "\u0323")
@@ -47,10 +51,51 @@ def accent_variants(folded: str) -> tuple[str, ...]:
     return tuple(sorted(out))
 
 
-class Suggester:
-    """Accent restoration, spelling correction and completions over one index view."""
+class Vocabulary(Protocol):
+    """What suggestions read of an index (``field`` is one of the analysed fields:
+    ``title_fold``, ``body_fold``, ``title_syl``, ``body_syl``)."""
 
-    def __init__(self, view, top_docs=()):
+    def df(self, field: str, term: str) -> int:
+        """How many live articles hold ``term`` in ``field``."""
+
+    def near_words(self, folded: str) -> list[str]:
+        """Indexed folded syllables one edit away from ``folded``."""
+
+    def prefix_terms(self, field: str, prefix: str) -> Iterable[str]:
+        """The terms of ``field`` that begin with ``prefix``, in term order."""
+
+    def title_syllables(self, key) -> list[str]:
+        """The canonical syllables of the title of the article ``key`` (a hit's engine key)."""
+
+    def titles_holding(self, field: str, term: str, limit: int) -> list[list[str]]:
+        """The titles (as syllables) of at most ``limit`` articles holding ``term``, spread evenly."""
+
+
+def suggestion_for(vocabulary: Vocabulary, query: Query, top_keys: list) -> str | None:
+    """The query as typed with its words respelled, or None when they are fine as typed.
+
+    ``top_keys``: the best-ranked articles the query matched (their titles are evidence).
+    Exclusions, phrases, field prefixes and wildcards stay as typed, or following the
+    suggestion would change what is asked.
+    """
+    words = [c for c in query.required if not c.is_filter and not c.wildcard and not c.negated]
+    if not words or query.any_of:
+        return None
+    syls = [s for c in words for s in c.syllables]
+    folds = [f for c in words for f in c.folded]
+    respelled = Suggester(vocabulary, top_keys).suggestion(syls, folds, query.accented)
+    if respelled is None:
+        return None
+    new_syllables = iter(respelled.split(" "))
+    rendered = " ".join(c.render([next(new_syllables) for _ in c.syllables]) if c in words else c.render()
+                        for c in query.clauses)
+    return keep_case_of_text(query.text, rendered)  # "Ca Mau" -> "Cà Mau"
+
+
+class Suggester:
+    """Accent restoration, spelling correction and completions over one index's :class:`Vocabulary`."""
+
+    def __init__(self, vocabulary: Vocabulary, top_docs=()):
         """``top_docs``: the best-ranked documents the query matched, if any.
 
         Their titles are the best evidence of what the user meant: the accented form that
@@ -58,8 +103,7 @@ class Suggester:
         words that stand side by side ("giá vàng"). Titles come from a column, so this
         costs no posting reads.
         """
-        self.view = view
-        self.reader = view.reader
+        self.vocabulary = vocabulary
         self.top_docs = list(top_docs)
         self.title_pairs: Counter = Counter()
         self.title_words: Counter = Counter()
@@ -68,7 +112,7 @@ class Suggester:
         wanted_pairs = set(zip(folded, folded[1:]))
         wanted = set(folded)
         for docnum in self.top_docs:
-            syls = self.view.title_syllables(docnum)
+            syls = self.vocabulary.title_syllables(docnum)
             folds = analysis.fold_terms(syls)
             for i, f in enumerate(folds):
                 if f in wanted:
@@ -77,7 +121,7 @@ class Suggester:
                     self.title_pairs[(syls[i], syls[i + 1])] += 1
 
     def _df(self, fieldname: str, term: str) -> int:
-        return self.view.df(fieldname, term)
+        return self.vocabulary.df(fieldname, term)
 
     def _known(self, syllable: str) -> bool:
         return bool(self._df("body_syl", syllable))
@@ -117,7 +161,7 @@ class Suggester:
         """Indexed syllables one edit away from one the index has never seen, most frequent first."""
         if self._df("body_fold", folded) or self._df("title_fold", folded):
             return []
-        near = self.view.near_words(folded)[:200]
+        near = self.vocabulary.near_words(folded)[:200]
         return sorted(near, key=lambda t: -self._df("body_fold", t))[:6]
 
     def suggestion(self, syllables: list[str], folded: list[str], accented: bool) -> str | None:
@@ -203,12 +247,11 @@ class Suggester:
         Typed with accents, only the spellings that begin like it: "lúa" gives "lúa", not "lửa".
         """
         found = []
-        for i, term in enumerate(self.reader.expand_prefix("title_fold", folded)):
+        for i, term in enumerate(self.vocabulary.prefix_terms("title_fold", folded)):
             if i >= 5000:
                 break
-            term = term.decode("utf-8") if isinstance(term, bytes) else term
             if "_" not in term:
-                found.append((self.view.df("title_fold", term), term))
+                found.append((self.vocabulary.df("title_fold", term), term))
         found.sort(reverse=True)
         if not analysis.has_diacritics(typed):
             return [c for _, term in found[: limit * 4] for c in self.candidates(term)]
@@ -222,11 +265,7 @@ class Suggester:
         it: "giá vàng" stands in many titles, though pyvi keeps the two words apart (no
         ``giá_vàng`` to reward). A sample keeps the cost fixed however large the index."""
         for left in lefts:
-            held = self.view.postings("title_syl", left)[0]
-            if len(held) > TITLES_READ_PER_WORD:
-                held = held[np.linspace(0, len(held) - 1, TITLES_READ_PER_WORD).astype(np.int64)]
-            for docnum in held:
-                words = self.view.title_syllables(int(docnum))
+            for words in self.vocabulary.titles_holding("title_syl", left, TITLES_READ_PER_WORD):
                 for a, b in zip(words, words[1:]):
                     if a == left:
                         self.title_pairs[(a, b)] += 1

@@ -1,13 +1,5 @@
-"""Whoosh segment writing for vnsearch: postings kept in memory, segments written in parallel.
+"""Segments written in parallel: worker processes that analyse articles and write segments.
 
-Whoosh is pure Python, and writing postings was two thirds of indexing time:
-
-- :class:`MemoryPostingPool` replaces Whoosh's ``PostingPool``, which pickles every
-  posting (about 800 per article) to a temporary run file and merge-sorts them back at
-  commit. Here postings are grouped by field and term as they arrive, in compact arrays,
-  and come out sorted with no pickling.
-- :class:`SegmentWriter` uses that pool, and reads each field's lengths once per
-  segment instead of once per posting.
 - :class:`SegmentWorkers` runs one such writer in each worker process: a worker both
   analyses (pyvi) and writes its own segment, so nothing is serialised through the
   indexer process. At a commit the workers finish their segments and the indexer
@@ -33,12 +25,11 @@ import signal
 import sys
 import threading
 import time
-from array import array
-from typing import Callable, Iterator
+from typing import Callable
 
-from whoosh import writing
-from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3PostingsWriter, W3Segment
-from whoosh.filedb.filestore import RamStorage
+from vnsearch.engines import WorkerError
+from vnsearch.engines.whoosh.segment_writer import SegmentWriter
+from vnsearch.engines.whoosh.store import open_index
 
 # A worker tells the indexer to commit once its segment's postings take about this much memory.
 POOL_LIMIT_BYTES = 256 * 1024 * 1024
@@ -47,152 +38,6 @@ CHUNK = 16
 # How often (seconds) a waiting process checks that the other side is still alive. The indexer
 # notices a killed worker within this (0.5 s gave about 0.9 s from the kill to the run's end).
 POLL = 0.1
-
-
-# Postings per block, by field. Whoosh's default, 128, suits its own matchers, which skip
-# blocks; search reads whole posting lists of the frequency fields, and each block
-# costs an unpickle and a zlib call. Positions (title_fold, body_pos) keep small blocks:
-# phrase checks decode the positions of every posting in a block they touch.
-BLOCK_LIMITS = {"body_fold": 4096, "body_syl": 4096, "title_syl": 4096}
-
-
-class Codec(W3Codec):
-    """Whoosh's codec with :data:`BLOCK_LIMITS`. Segments it writes name the standard
-    codec, which reads blocks of any size: an index never depends on this class."""
-
-    def field_writer(self, storage, segment):
-        return _FieldWriter(self, storage, segment)
-
-    def new_segment(self, storage, indexname):
-        return W3Segment(W3Codec(), indexname)
-
-
-class _FieldWriter(W3FieldWriter):
-    def start_field(self, fieldname, fieldobj):
-        super().start_field(fieldname, fieldobj)
-        limit = BLOCK_LIMITS.get(fieldname)
-        if limit:
-            codec = self._codec
-            self._postwriter = W3PostingsWriter(self._postfile, blocklimit=limit, compression=codec._compression,
-                                                inlinelimit=codec._inlinelimit)
-
-
-class MemoryPostingPool:
-    """A segment's postings by field and term, in memory, yielded in Whoosh's order.
-
-    About 60 bytes a posting (two array slots and a reference to the value, whose
-    short ones are shared), against some 200 for a Python tuple per posting.
-    """
-
-    def __init__(self):
-        self._fields: dict[str, dict[bytes, tuple[array, array, list]]] = {}
-        self._unsorted: set[tuple[str, bytes]] = set()
-        self._shared: dict[bytes, bytes] = {}  # frequency values are a few distinct bytes
-        self.postings = 0
-        self.terms = 0
-
-    def add(self, item: tuple) -> None:
-        fieldname, btext, docnum, weight, value = item
-        terms = self._fields.get(fieldname)
-        if terms is None:
-            terms = self._fields[fieldname] = {}
-        postings = terms.get(btext)
-        if postings is None:
-            postings = terms[btext] = (array("i"), array("f"), [])
-            self.terms += 1
-        docnums = postings[0]
-        if docnums and docnum < docnums[-1]:
-            self._unsorted.add((fieldname, btext))  # documents merged in from other segments
-        docnums.append(docnum)
-        postings[1].append(weight)
-        if value is not None and len(value) <= 4:
-            value = self._shared.setdefault(value, value)
-        postings[2].append(value)
-        self.postings += 1
-
-    def approx_bytes(self) -> int:
-        return self.postings * 60 + self.terms * 400
-
-    def iter_postings(self) -> Iterator[tuple]:
-        """(fieldname, btext, docnum, weight, value) sorted as Whoosh's field writer needs."""
-        for fieldname in sorted(self._fields):
-            terms = self._fields[fieldname]
-            for btext in sorted(terms):
-                docnums, weights, values = terms[btext]
-                if (fieldname, btext) in self._unsorted:
-                    rows = sorted(zip(docnums, weights, values), key=lambda row: row[0])
-                else:
-                    rows = zip(docnums, weights, values)
-                for docnum, weight, value in rows:
-                    yield fieldname, btext, docnum, weight, value
-
-    def cleanup(self) -> None:
-        self._fields.clear()
-        self._unsorted.clear()
-        self._shared.clear()
-        self.postings = self.terms = 0
-
-
-class _FieldLengths:
-    """Each field's length column read once, for the field writer's per-posting lookups."""
-
-    def __init__(self, per_document_reader, doc_count: int):
-        self._reader = per_document_reader
-        self._doc_count = doc_count
-
-    def doc_field_length_reader(self, fieldname):
-        length = self._reader.doc_field_length_reader(fieldname)
-        return [length(docnum) for docnum in range(self._doc_count)].__getitem__
-
-
-class SegmentWriter(writing.SegmentWriter):
-    """Whoosh's segment writer with postings in memory (see the module docstring).
-
-    Documents, commits, merges and deletions work exactly as in Whoosh's writer; only
-    how postings wait between ``add_document`` and the segment's files changes.
-    ``worker=True`` is a writer in a worker process: it takes no lock (the indexer
-    holds it) and never commits, it only finishes a segment (:meth:`finish_segment`).
-    """
-
-    def __init__(self, ix, worker: bool = False, **kwargs):
-        kwargs.setdefault("codec", Codec())
-        super().__init__(ix, _lk=not worker, **kwargs)
-        self.pool = MemoryPostingPool()
-        if worker:
-            # Whoosh gives every writer of an index the same temporary directory and
-            # deletes it when the writer finishes; a worker's postings never go there.
-            self._tempstorage = RamStorage()
-
-    def _flush_segment(self):
-        self.perdocwriter.close()
-        pdr = self.per_document_reader() if self.codec.length_stats else None
-        lengths = _FieldLengths(pdr, self.docnum) if pdr else None
-        self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
-        self.fieldwriter.close()
-        if pdr:
-            pdr.close()
-
-    def finish_segment(self):
-        """Write this worker's segment (no table of contents) and close; None if it is empty."""
-        if not self._added:
-            self.cancel()
-            return None
-        segment = self._finalize_segment()
-        self._finish()
-        return segment
-
-
-def with_segments(mergetype, segments: list) -> Callable:
-    """A Whoosh merge policy that keeps what ``mergetype`` keeps and adds finished ``segments``."""
-
-    def policy(writer, existing):
-        return mergetype(writer, existing) + list(segments)
-
-    return policy
-
-
-class WorkerError(RuntimeError):
-    """An indexing worker process stopped without reporting why."""
 
 
 class SegmentWorkers:
@@ -376,8 +221,6 @@ def _work(n, index_dir, prepare, jobs, results, resume, parent, pool_limit, lock
     """A worker's loop: add chunks of articles to its own segment; finish it when asked."""
     die_with_parent(parent)
     _close_inherited(lock_fds)
-    from vnsearch.indexer import open_index  # the parent imported it: free under fork
-
     ix = open_index(index_dir)
     writer = None
     error = None

@@ -6,7 +6,7 @@ So each index segment is read once into numpy arrays (facet codes, dates, field
 lengths, deletions) and reused across commits while the segment lives; postings are
 read a block at a time. Searching then is array arithmetic.
 
-Memory is bounded: segment files are read through the map (:mod:`vnsearch.mapped`),
+Memory is bounded: segment files are read through the map (:mod:`.mapped`),
 not copied; postings are cached per segment in one :class:`ByteCache` that every
 generation shares (a commit that adds a segment keeps the postings read from the
 others), and what a view merges over its segments in a smaller one of its own; both
@@ -18,134 +18,22 @@ from __future__ import annotations
 import fnmatch
 import math
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.query import Phrase
-from whoosh.util.numeric import byte_to_length
 
-from vnsearch import mapped
+from vnsearch.documents import is_dated
+from vnsearch.engines.whoosh import internals
+from vnsearch.engines.whoosh.caches import ByteCache, Vocabulary
+from vnsearch.engines.whoosh.internals import EMPTY_IDS, EMPTY_TF
 
 TEXT_FIELDS = ("title_fold", "body_fold", "title_syl", "body_syl")
 FACET_COLUMNS = ("category_key", "author_key", "source_key")
 POSITIONAL_FIELD = {"title_fold": "title_fold", "body_fold": "body_pos"}
-_LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
-EMPTY_IDS = np.zeros(0, dtype=np.int64)
-EMPTY_TF = np.zeros(0, dtype=np.float32)
 EXPAND_SCAN = 50_000  # term index entries a wildcard may read, over all segments
-VIEW_CACHE_SHARE = 0.25  # of the cache budget, for what a view merges over its segments
-ENTRY_OVERHEAD = 200  # bytes counted per cache entry beyond its arrays (key, tuple, bookkeeping)
 DF_CACHE_ENTRIES = 50_000
 NEAR_FIELD = "body_fold"  # where spelling correction looks for the words a misspelling is near
-
-
-class ByteCache:
-    """A least-recently-used cache bounded by the bytes of the arrays it holds.
-
-    Values are numpy arrays, tuples of them, or small lists; an entry larger than the
-    whole budget is not kept. Not thread-safe: the search engine serialises access.
-    """
-
-    def __init__(self, max_bytes: int):
-        self.max_bytes = max(0, int(max_bytes))
-        self.nbytes = 0
-        self._entries: OrderedDict = OrderedDict()  # key -> (value, size)
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def get(self, key):
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        self._entries.move_to_end(key)
-        return entry[0]
-
-    def put(self, key, value) -> None:
-        size = _size_of(value) + ENTRY_OVERHEAD
-        old = self._entries.pop(key, None)
-        if old is not None:
-            self.nbytes -= old[1]
-        if size > self.max_bytes:
-            return
-        self._entries[key] = (value, size)
-        self.nbytes += size
-        while self.nbytes > self.max_bytes:
-            _, (_, evicted) = self._entries.popitem(last=False)
-            self.nbytes -= evicted
-
-
-
-class Vocabulary:
-    """The syllables (no compounds) of one field over every segment seen, for spelling correction.
-
-    Finding the indexed words one edit away from a misspelling by scanning the term index
-    (Whoosh's ``terms_within``) walked every term with the same first letter in every
-    segment, in Python: 0.2 s and more on a large archive, for each unknown word. Here
-    each segment's terms are read once, the first time a misspelling is corrected (the
-    set only grows: a word whose articles were withdrawn stays a candidate and is ranked
-    by its document frequency like any other), and the neighbours of a word are
-    generated and looked up in the set. The alphabet is the one the words use, so the
-    neighbours found are exactly those within one edit.
-    """
-
-    def __init__(self, fieldname: str):
-        self.fieldname = fieldname
-        self.words: set[str] = set()
-        self.alphabet: set[str] = set()
-        self._segments: set = set()
-
-    def update(self, leaves, segment_ids) -> None:
-        """Read the terms of the segments not seen yet."""
-        for (segreader, _offset), segment_id in zip(leaves, segment_ids):
-            if segment_id in self._segments:
-                continue
-            for term in segreader.lexicon(self.fieldname):
-                term = term.decode("utf-8") if isinstance(term, bytes) else term
-                if "_" not in term and term not in self.words:
-                    self.words.add(term)
-                    self.alphabet.update(term)
-            self._segments.add(segment_id)
-
-    def within_one_edit(self, word: str) -> list[str]:
-        """Held words one insertion, deletion, substitution or swap of neighbours away that
-        keep the first letter (rarely the mistake), in alphabetical order.
-
-        >>> v = Vocabulary("body_fold"); v.words = {"noi", "nuoi", "ngoi", "moi", "nooi"}; v.alphabet = set("noiumg")
-        >>> v.within_one_edit("nooi"), v.within_one_edit("nio")
-        (['ngoi', 'noi', 'nuoi'], ['noi'])
-        """
-        if not word:
-            return []
-        first, rest = word[0], word[1:]
-        letters = self.alphabet
-        splits = [(rest[:i], rest[i:]) for i in range(len(rest) + 1)]
-        edits = {a + b[1:] for a, b in splits if b}
-        edits.update(a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1)
-        edits.update(a + c + b[1:] for a, b in splits if b for c in letters)
-        edits.update(a + c + b for a, b in splits for c in letters)
-        return sorted(t for t in (first + e for e in edits) if t != word and t in self.words)
-
-
-def _size_of(value) -> int:
-    if isinstance(value, np.ndarray):
-        return value.nbytes
-    if isinstance(value, (tuple, list)):
-        return sum(_size_of(v) for v in value) + 8 * len(value)
-    if isinstance(value, dict):  # segment id -> postings; empty postings share two arrays
-        return sum(_size_of(v) if len(v[0]) else 0 for v in value.values()) + 100 * len(value)
-    if isinstance(value, str):
-        return len(value) + 50
-    return 32
-
-
-def cache_budget(megabytes: float) -> tuple[int, int]:
-    """Bytes for the shared per-segment postings cache and for each view's own cache."""
-    total = int(megabytes * 2**20)
-    view = int(total * VIEW_CACHE_SHARE)
-    return total - view, view
 
 
 @dataclass
@@ -174,27 +62,12 @@ class SegmentArrays:
         return cls(live, numbers["date"], numbers["year"], numbers["month"], lengths, facets)
 
 
-slow_columns = 0  # columns read a value at a time because the mapped path did not apply
-
-
-def _column_array(column, n: int) -> np.ndarray | None:
-    """A Whoosh NumericColumn reader's raw values for docnums 0..n-1, read from the map."""
-    buf = mapped.buffer_of(getattr(column, "_dbfile", None))
-    if buf is None or not hasattr(column, "_typecode") or not hasattr(column, "_count"):
-        return None
-    count = min(column._count, n)
-    out = np.full(n, column._default, dtype=np.dtype(column._typecode))
-    out[:count] = np.frombuffer(buf, dtype=">" + column._typecode, count=count, offset=column._basepos)
-    return out
-
-
 def _numeric_column(reader, fieldname: str, n: int) -> np.ndarray:
     """A NUMERIC int field's values as int64 (Whoosh stores them shifted to sort unsigned)."""
-    global slow_columns
     field = reader.schema[fieldname]
-    raw = _column_array(reader.column_reader(fieldname, translate=False), n)
+    raw = internals.column_array(reader.column_reader(fieldname, translate=False), n)
     if raw is None:
-        slow_columns += 1
+        internals.count_slow_column()
         return np.fromiter(reader.column_reader(fieldname), dtype=np.int64, count=n)
     raw = raw.astype(np.uint64)
     if field.signed:  # from_sortable: x - 2**(bits - 1), in 64-bit two's complement
@@ -215,22 +88,21 @@ def _facet_codes(reader, fieldname: str, n: int) -> tuple[list[str], np.ndarray]
         value = term.decode("utf-8") if isinstance(term, bytes) else term
         if not value:
             continue
-        ids, _ = _read_postings(reader.postings(fieldname, term))
+        ids, _ = internals.read_postings(reader.postings(fieldname, term))
         codes[ids] = len(values)
         values.append(value)
     return values, codes
 
 
 def _field_lengths(reader, fieldname: str, n: int) -> np.ndarray:
-    global slow_columns
-    column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    column = internals.length_column(reader, fieldname)
     if column is None:
         return np.zeros(n, dtype=np.float32)
-    raw = _column_array(column, n)
+    raw = internals.column_array(column, n)
     if raw is None:
-        slow_columns += 1
+        internals.count_slow_column()
         raw = np.fromiter(column, dtype=np.uint8, count=n)
-    return _LENGTH_TABLE[raw]
+    return internals.length_values(raw)
 
 
 class IndexView:
@@ -242,7 +114,7 @@ class IndexView:
         ``vocabulary`` outlive the view: the engine passes the same ones to every generation."""
         self.searcher = searcher
         self.reader = searcher.reader()
-        self.generation = getattr(searcher._ix, "latest_generation", lambda: 0)()
+        self.generation = internals.generation(searcher)
         # An index with no segments yet (nothing committed) has no leaves at all.
         leaves = self.reader.leaf_readers() if self.reader.doc_count_all() else []
         self.leaves = leaves
@@ -280,7 +152,7 @@ class IndexView:
                      if len(p.live) else np.zeros(0, dtype=np.int32) for p in parts]
             self.facet_values[name] = vocab
             self.facet_codes[name] = cat(codes, np.int32)
-        dated = self.date[self.live & (self.date > 0)]
+        dated = self.date[self.live & is_dated(self.date)]
         self.newest = int(dated.max()) if len(dated) else 0
         self.oldest = int(dated.min()) if len(dated) else 0
         self._postings = ByteCache(view_cache_bytes)
@@ -330,7 +202,7 @@ class IndexView:
             for i in missing:
                 segreader = self.leaves[i][0]
                 if (fieldname, term) in segreader:
-                    per_segment[self.segment_ids[i]] = _read_postings(segreader.postings(fieldname, term))
+                    per_segment[self.segment_ids[i]] = internals.read_postings(segreader.postings(fieldname, term))
                 else:
                     per_segment[self.segment_ids[i]] = (EMPTY_IDS, EMPTY_TF)
             self._segment_postings.put(key, per_segment)
@@ -458,6 +330,18 @@ class IndexView:
     def stored(self, docnum: int) -> dict:
         return self.searcher.stored_fields(int(docnum))
 
+    def prefix_terms(self, fieldname: str, prefix: str):
+        """The terms of ``fieldname`` that begin with ``prefix``, in term order (suggestions)."""
+        for term in self.reader.expand_prefix(fieldname, prefix):
+            yield term.decode("utf-8") if isinstance(term, bytes) else term
+
+    def titles_holding(self, fieldname: str, term: str, limit: int) -> list[list[str]]:
+        """The titles of at most ``limit`` articles holding ``term``, spread evenly over them."""
+        held = self.postings(fieldname, term)[0]
+        if len(held) > limit:
+            held = held[np.linspace(0, len(held) - 1, limit).astype(np.int64)]
+        return [self.title_syllables(int(docnum)) for docnum in held]
+
     def title_syllables(self, docnum: int) -> list[str]:
         """The canonical syllables of a document's title, from its column."""
         if self._titles is None:
@@ -474,48 +358,3 @@ class IndexView:
                 self._df_cache.clear()
             self._df_cache[key] = value
         return value
-
-
-slow_reads = 0  # posting lists read a posting at a time because the block path did not apply
-
-
-def _read_postings(matcher) -> tuple[np.ndarray, np.ndarray]:
-    """All ids and weights of a Whoosh leaf matcher, a block at a time.
-
-    Whoosh's on-disk blocks hold pickled tuples of delta-coded ids and weights; decoding
-    them with numpy instead of Whoosh's per-posting Python loop is what makes reading a
-    posting list of 50,000 documents take milliseconds. Deleted documents are filtered
-    by the caller (the view's live mask), so Whoosh's deletion filter is unwrapped.
-    """
-    while hasattr(matcher, "child") and not hasattr(matcher, "_read_data"):
-        matcher = matcher.child
-    ids_blocks, tf_blocks = [], []
-    if hasattr(matcher, "_read_data") and hasattr(matcher, "_next_block"):
-        while matcher.is_active():
-            if matcher._data is None:
-                matcher._read_data()
-            ids, weights = matcher._data[0], matcher._data[1]
-            n = matcher._blocklength
-            block_ids = np.asarray(ids, dtype=np.int64)
-            ids_blocks.append(block_ids if matcher._byteids else np.cumsum(block_ids))
-            if weights is None:
-                tf_blocks.append(np.ones(n, dtype=np.float32))
-            elif isinstance(weights, float):
-                tf_blocks.append(np.full(n, weights, dtype=np.float32))
-            else:
-                tf_blocks.append(np.asarray(weights, dtype=np.float32))
-            matcher._next_block()
-    else:  # postings inlined in the term index (a rare term): the public way, a few at most
-        if type(matcher).__name__ != "ListMatcher":
-            global slow_reads
-            slow_reads += 1  # a Whoosh change broke the block path: tests/test_scale.py notices
-        ids, tf = [], []
-        while matcher.is_active():
-            ids.append(matcher.id())
-            tf.append(matcher.weight())
-            matcher.next()
-        ids_blocks.append(np.array(ids, dtype=np.int64))
-        tf_blocks.append(np.array(tf, dtype=np.float32))
-    if not ids_blocks:
-        return EMPTY_IDS, EMPTY_TF
-    return np.concatenate(ids_blocks), np.concatenate(tf_blocks)

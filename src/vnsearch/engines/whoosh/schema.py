@@ -2,29 +2,40 @@
 
 Vietnamese analysis runs once per article in :mod:`vnsearch.analysis` (pyvi is the
 costly step, and it can run in worker processes); the searchable fields receive its
-output as space-separated terms through :class:`TermListAnalyzer`. Running pyvi
-inside a per-field Whoosh analyzer would segment the same text once per field.
+output (:func:`vnsearch.documents.document_fields`) as space-separated terms, which the
+fields' formats, :class:`TermPositions` and :class:`TermFrequency`, turn into postings
+directly. Running pyvi inside a per-field Whoosh analyzer would segment the same text once
+per field.
 """
 
 from __future__ import annotations
 
+import sys
 from collections import Counter, defaultdict
 
 from whoosh import columns, fields, formats
 from whoosh.analysis import Token, Tokenizer
 from whoosh.system import pack_uint
 
-from vnsearch import mapped
+from vnsearch.engines.whoosh import mapped
 
 # Every process that opens an index builds this schema first (the indexer, the searcher,
 # the site's workers), so this is where Whoosh is told to read segments without copying them.
 mapped.install()
 
 SCHEMA_VERSION = 2
+# Whoosh pickles the schema into every index's table of contents, naming this module. Indexes
+# written before the engines/ layout name it ``vnsearch.schema``: the alias opens them as they
+# are (the index format did not change with the move).
+sys.modules.setdefault("vnsearch.schema", sys.modules[__name__])
 
 
 class TermListAnalyzer(Tokenizer):
     """Yields the whitespace-separated terms of pre-analysed text, with positions.
+
+    Indexing never calls it (the formats read the terms themselves); it is the analyzer
+    Whoosh keeps with each field, and so part of the schema pickled in every index: any
+    Whoosh code that analyses a value of these fields gets the same terms the formats index.
 
     Terms joined by ``/`` share a position (a compound word beside its first syllable).
 

@@ -1,0 +1,195 @@
+"""Whoosh's segment writing, made fast for vnsearch: postings kept in memory, large blocks.
+
+Whoosh is pure Python, and writing postings was two thirds of indexing time:
+
+- :class:`MemoryPostingPool` replaces Whoosh's ``PostingPool``, which pickles every
+  posting (about 800 per article) to a temporary run file and merge-sorts them back at
+  commit. Here postings are grouped by field and term as they arrive, in compact arrays,
+  and come out sorted with no pickling.
+- :class:`SegmentWriter` uses that pool, and reads each field's lengths once per
+  segment instead of once per posting.
+
+Whoosh internals this module relies on (whoosh3 3.54; see :mod:`.internals` for the
+reading side and the test that checks them all): ``SegmentWriter._flush_segment``
+(replaced), ``.pool``, ``._tempstorage``, ``._added``, ``._finalize_segment()``,
+``._finish()``, ``W3FieldWriter._postwriter/_postfile/_codec``, ``W3Codec._compression``
+and ``._inlinelimit``.
+"""
+
+from __future__ import annotations
+
+from array import array
+from typing import Callable, Iterator
+
+from whoosh import writing
+from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3PostingsWriter, W3Segment
+from whoosh.filedb.filestore import RamStorage
+from whoosh.reading import SegmentReader
+
+# Postings per block, by field. Whoosh's default, 128, suits its own matchers, which skip
+# blocks; search reads whole posting lists of the frequency fields, and each block
+# costs an unpickle and a zlib call. Positions (title_fold, body_pos) keep small blocks:
+# phrase checks decode the positions of every posting in a block they touch.
+BLOCK_LIMITS = {"body_fold": 4096, "body_syl": 4096, "title_syl": 4096}
+
+
+class Codec(W3Codec):
+    """Whoosh's codec with :data:`BLOCK_LIMITS`. Segments it writes name the standard
+    codec, which reads blocks of any size: an index never depends on this class."""
+
+    def field_writer(self, storage, segment):
+        return _FieldWriter(self, storage, segment)
+
+    def new_segment(self, storage, indexname):
+        return W3Segment(W3Codec(), indexname)
+
+
+class _FieldWriter(W3FieldWriter):
+    def start_field(self, fieldname, fieldobj):
+        super().start_field(fieldname, fieldobj)
+        limit = BLOCK_LIMITS.get(fieldname)
+        if limit:
+            codec = self._codec
+            self._postwriter = W3PostingsWriter(self._postfile, blocklimit=limit, compression=codec._compression,
+                                                inlinelimit=codec._inlinelimit)
+
+
+class MemoryPostingPool:
+    """A segment's postings by field and term, in memory, yielded in Whoosh's order.
+
+    About 60 bytes a posting (two array slots and a reference to the value, whose
+    short ones are shared), against some 200 for a Python tuple per posting.
+    """
+
+    def __init__(self):
+        self._fields: dict[str, dict[bytes, tuple[array, array, list]]] = {}
+        self._unsorted: set[tuple[str, bytes]] = set()
+        self._shared: dict[bytes, bytes] = {}  # frequency values are a few distinct bytes
+        self.postings = 0
+        self.terms = 0
+
+    def add(self, item: tuple) -> None:
+        fieldname, btext, docnum, weight, value = item
+        terms = self._fields.get(fieldname)
+        if terms is None:
+            terms = self._fields[fieldname] = {}
+        postings = terms.get(btext)
+        if postings is None:
+            postings = terms[btext] = (array("i"), array("f"), [])
+            self.terms += 1
+        docnums = postings[0]
+        if docnums and docnum < docnums[-1]:
+            self._unsorted.add((fieldname, btext))  # documents merged in from other segments
+        docnums.append(docnum)
+        postings[1].append(weight)
+        if value is not None and len(value) <= 4:
+            value = self._shared.setdefault(value, value)
+        postings[2].append(value)
+        self.postings += 1
+
+    def approx_bytes(self) -> int:
+        return self.postings * 60 + self.terms * 400
+
+    def iter_postings(self) -> Iterator[tuple]:
+        """(fieldname, btext, docnum, weight, value) sorted as Whoosh's field writer needs."""
+        for fieldname in sorted(self._fields):
+            terms = self._fields[fieldname]
+            for btext in sorted(terms):
+                docnums, weights, values = terms[btext]
+                if (fieldname, btext) in self._unsorted:
+                    rows = sorted(zip(docnums, weights, values), key=lambda row: row[0])
+                else:
+                    rows = zip(docnums, weights, values)
+                for docnum, weight, value in rows:
+                    yield fieldname, btext, docnum, weight, value
+
+    def cleanup(self) -> None:
+        self._fields.clear()
+        self._unsorted.clear()
+        self._shared.clear()
+        self.postings = self.terms = 0
+
+
+class _FieldLengths:
+    """Each field's length column read once, for the field writer's per-posting lookups."""
+
+    def __init__(self, per_document_reader, doc_count: int):
+        self._reader = per_document_reader
+        self._doc_count = doc_count
+
+    def doc_field_length_reader(self, fieldname):
+        length = self._reader.doc_field_length_reader(fieldname)
+        return [length(docnum) for docnum in range(self._doc_count)].__getitem__
+
+
+class SegmentWriter(writing.SegmentWriter):
+    """Whoosh's segment writer with postings in memory (see the module docstring).
+
+    Documents, commits, merges and deletions work exactly as in Whoosh's writer; only
+    how postings wait between ``add_document`` and the segment's files changes.
+    ``worker=True`` is a writer in a worker process: it takes no lock (the indexer
+    holds it) and never commits, it only finishes a segment (:meth:`finish_segment`).
+    """
+
+    def __init__(self, ix, worker: bool = False, **kwargs):
+        kwargs.setdefault("codec", Codec())
+        super().__init__(ix, _lk=not worker, **kwargs)
+        self.pool = MemoryPostingPool()
+        if worker:
+            # Whoosh gives every writer of an index the same temporary directory and
+            # deletes it when the writer finishes; a worker's postings never go there.
+            self._tempstorage = RamStorage()
+
+    def _flush_segment(self):
+        self.perdocwriter.close()
+        pdr = self.per_document_reader() if self.codec.length_stats else None
+        lengths = _FieldLengths(pdr, self.docnum) if pdr else None
+        self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+        self.fieldwriter.close()
+        if pdr:
+            pdr.close()
+
+    def finish_segment(self):
+        """Write this worker's segment (no table of contents) and close; None if it is empty."""
+        if not self._added:
+            self.cancel()
+            return None
+        segment = self._finalize_segment()
+        self._finish()
+        return segment
+
+
+def with_segments(mergetype, segments: list) -> Callable:
+    """A Whoosh merge policy that keeps what ``mergetype`` keeps and adds finished ``segments``."""
+
+    def policy(writer, existing):
+        return mergetype(writer, existing) + list(segments)
+
+    return policy
+
+
+MERGE_FACTOR = 10
+# Whoosh rewrites postings in Python when it merges (100,000 articles took over 12 minutes here), and a
+# merge runs inside a commit: merging only small segments keeps every publish's commit short.
+MAX_MERGED_SEGMENT = 1000
+
+
+def merge_tiers(writer, segments):
+    """Whoosh merge policy: segments under ``MAX_MERGED_SEGMENT`` live articles are grouped in
+    tiers by size (powers of ten); a tier holding ``MERGE_FACTOR`` segments is merged into one,
+    as are small segments that are mostly deleted. A publish of a few articles never rewrites
+    the big segments of a bulk import, yet thousands of publishes do not leave thousands of
+    tiny segments for every search to visit.
+    """
+    small = [seg for seg in segments if seg.doc_count() < MAX_MERGED_SEGMENT]
+    tiers: dict[int, list] = {}
+    for segment in small:
+        tiers.setdefault(len(str(max(1, segment.doc_count()))), []).append(segment)
+    to_merge = [seg for tier in tiers.values() if len(tier) >= MERGE_FACTOR for seg in tier]
+    to_merge += [seg for seg in small if seg not in to_merge and seg.doc_count_all()
+                 and seg.deleted_count() > seg.doc_count_all() / 2]
+    for segment in to_merge:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        writer.add_reader(reader)
+        reader.close()
+    return [seg for seg in segments if seg not in to_merge]
