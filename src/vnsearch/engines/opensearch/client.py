@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from opensearchpy import OpenSearch
 from opensearchpy import exceptions as os_errors
 
-from ._shared import EngineUnavailable
+from vnsearch.engines import EngineUnavailable
 
 TIMEOUT_SECONDS = 30
 

@@ -22,7 +22,7 @@ import bisect
 
 from vnsearch import analysis
 
-from ._shared import document_fields
+from vnsearch.documents import document_fields
 
 TEXT_FIELDS = ("title_fold", "body_fold", "title_syl", "body_syl")  # as the ranking names them
 NAME_COLUMNS = ("category", "author", "source")

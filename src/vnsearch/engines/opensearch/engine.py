@@ -7,8 +7,8 @@ Settings: ``VNSEARCH_OPENSEARCH_URL`` (nodes, comma-separated), ``VNSEARCH_OPENS
 from __future__ import annotations
 
 import threading
-import time
-from dataclasses import asdict, replace
+
+from dataclasses import asdict
 from datetime import datetime
 
 import numpy as np
@@ -16,14 +16,18 @@ from opensearchpy import exceptions as os_errors
 
 from vnsearch import analysis
 from vnsearch.articles import VIETNAM_TZ
+from vnsearch.engines import IndexMissingError
+from vnsearch.search import SearchRequest, SearchResult, pipeline
+from vnsearch.search.ranking import W_BODY, W_TITLE
+from vnsearch.search.results import vietnam_time
+from vnsearch.search.suggest import Suggester
+from vnsearch.synonyms import load_cached as load_synonyms
 
 from . import queries as q
-from ._shared import (
-    W_BODY, W_TITLE, EngineUnavailable, IndexMissingError, SearchEngine, SearchRequest, SearchResult, Suggester,
-    load_synonyms, unnarrowed, vietnam_time,
-)
 from .client import connect, reachable
-from .search import ClusterSearch, facet_aggs, hit_of, read_facets
+from .documents import TEXT_FIELDS
+from .ranking import related_scores
+from .search import DATED, ClusterSearch, facet_aggs, hit_of, read_facets
 from .view import CandidateView, GlobalTerms
 from .writer import ClusterWriter
 
@@ -87,27 +91,18 @@ class OpenSearchEngine:
     # -- reading -------------------------------------------------------------
 
     def search(self, request: SearchRequest | None = None, **kwargs) -> SearchResult:
-        """As the embedded engine's ``search``: the correction policy around one search."""
-        request = (request or SearchRequest(**kwargs)).validated()
-        started = time.perf_counter()
+        """Hits, facets and a suggestion (see :func:`vnsearch.search.pipeline.search`).
+
+        Document frequencies are kept for the one search (the correction and the
+        suggestion's broadest form re-use them): the index changes under us.
+        """
         with self._lock:
             self._terms = GlobalTerms(self.client, self.alias)
-            result = self._search(request)
-            broadest = unnarrowed(request)
-            if result.suggestion and broadest != request:
-                result = replace(result, suggestion=self._search(broadest).suggestion)
-            if (not result.total or "words" in result.relaxed) and result.suggestion and not request.no_correction:
-                corrected = self._search(replace(request, query=result.suggestion))
-                if corrected.total and "words" not in corrected.relaxed:
-                    result = replace(corrected, corrected_from=request.query, suggestion=result.suggestion)
-        return replace(result, took_ms=(time.perf_counter() - started) * 1000)
+            return pipeline.search(self._run, request or SearchRequest(**kwargs))
 
-    def _search(self, request: SearchRequest) -> SearchResult:
-        return ClusterSearch(self, request).run()
-
-    def suggest(self, view, query, top_docs):
-        """The shared suggestion code over the candidates' view."""
-        return SearchEngine._suggestion(None, view, query, top_docs)
+    def _run(self, request: SearchRequest) -> SearchResult:
+        with reachable(self.url):
+            return ClusterSearch(self, request).run()
 
     def _get(self, article_id: str) -> dict | None:
         try:
@@ -155,10 +150,7 @@ class OpenSearchEngine:
         if not hits:
             return []
         view = CandidateView([h["_source"] for h in hits], stats, terms)
-        docs = np.arange(len(hits))
-        scores = np.zeros(len(hits), dtype=np.float32)
-        for term_ in keys:
-            scores += W_TITLE * view.bm25("title_fold", term_, docs) + W_BODY * view.bm25("body_fold", term_, docs)
+        scores = related_scores(view, keys, np.arange(len(hits)))
         top = np.argsort(-scores, kind="stable")[:n]
         ids = [hits[i]["_id"] for i in top]
         shown_docs = self.call("mget", index=self.alias, body={"ids": ids}, _source_includes=["shown", "category_key"])
@@ -166,20 +158,19 @@ class OpenSearchEngine:
         return [hit_of(by_id.get(hits[i]["_id"], {}), hits[i]["_id"], round(float(scores[i]), 4), set()) for i in top]
 
     def _global_stats(self) -> dict:
-        from .search import view_fields
         got = self.call("search", index=self.alias, body={"size": 0, "track_total_hits": True, "aggs": {
-            "newest": {"filter": {"range": {"ts": {"gt": 0}}}, "aggs": {"max": {"max": {"field": "ts"}}}},
-            **{f"len_{f}": {"avg": {"field": f"qlen.{f}", "missing": 0}} for f in view_fields()}}})
+            "newest": {"filter": DATED, "aggs": {"max": {"max": {"field": "ts"}}}},
+            **{f"len_{f}": {"avg": {"field": f"qlen.{f}", "missing": 0}} for f in TEXT_FIELDS}}})
         count = got["hits"]["total"]["value"]
         newest = got["aggregations"]["newest"]["max"]["value"]
-        return {"doc_count": count, "newest": int(newest) if newest else 0,
+        return {"doc_count": count, "newest": int(newest) if newest is not None else 0,
                 "avg_length": {f: (got["aggregations"][f"len_{f}"]["value"] or 1.0) if count else 1.0
-                               for f in view_fields()}}
+                               for f in TEXT_FIELDS}}
 
     def complete(self, text: str, limit: int = 8) -> list[str]:
         with self._lock, reachable(self.url):
-            view = _CompletionView([], {"doc_count": 0, "avg_length": {}, "newest": 0},
-                                   GlobalTerms(self.client, self.alias), self.client, self.alias)
+            view = CandidateView([], {"doc_count": 0, "avg_length": {}, "newest": 0},
+                                 GlobalTerms(self.client, self.alias), self.client, self.alias)
             return Suggester(view).completions(text, limit)
 
     def stats(self) -> dict:
@@ -187,12 +178,12 @@ class OpenSearchEngine:
         aggs = facet_aggs()
         aggs["source"]["terms"].update(size=10000)
         aggs = {"category": aggs["category"], "source": aggs["source"],
-                "dated": {"filter": {"range": {"ts": {"gt": 0}}}, "aggs": {
+                "dated": {"filter": DATED, "aggs": {
                     "min": {"min": {"field": "ts"}}, "max": {"max": {"field": "ts"}}}},
                 "undated": {"missing": {"field": "ts"}}}
         got = self.call("search", index=self.alias, body={"size": 0, "track_total_hits": True, "aggs": aggs})
         a = got["aggregations"]
-        fmt = (lambda ts: datetime.fromtimestamp(ts, VIETNAM_TZ).isoformat() if ts else None)
+        fmt = (lambda ts: datetime.fromtimestamp(ts, VIETNAM_TZ).isoformat())
         oldest, newest = a["dated"]["min"]["value"], a["dated"]["max"]["value"]
         facets = read_facets({"category": a["category"], "source": a["source"], "year": {"buckets": []},
                               "month": {"buckets": []}, "author": {"buckets": []}})
@@ -200,8 +191,8 @@ class OpenSearchEngine:
             "articles": got["hits"]["total"]["value"],
             "categories": [asdict(v) for v in facets["category"]],
             "sources": [asdict(v) for v in facets["source"]],
-            "date_from": fmt(int(oldest)) if oldest else None,
-            "date_to": fmt(int(newest)) if newest else None,
+            "date_from": fmt(int(oldest)) if oldest is not None else None,
+            "date_to": fmt(int(newest)) if newest is not None else None,
             "undated": a["undated"]["doc_count"],
             "segments": self._segment_count(),
             "index_dir": f"{self.url.split(',')[0].rstrip('/')}/{self.alias}",
@@ -211,13 +202,3 @@ class OpenSearchEngine:
         with reachable(self.url):
             stats = self.client.indices.stats(index=self.alias, metric="segments")
         return int(stats["_all"]["primaries"]["segments"]["count"])
-
-
-class _CompletionView(CandidateView):
-    """The completion suggester's view: titles holding a word are sampled from the cluster."""
-
-    def postings(self, fieldname: str, term_: str):
-        if fieldname == "title_syl":
-            docs = self.title_docs("title_syl", term_, 300)
-            return np.array(docs, dtype=np.int64), np.ones(len(docs), dtype=np.float32)
-        return super().postings(fieldname, term_)

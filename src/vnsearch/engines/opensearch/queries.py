@@ -14,7 +14,8 @@ from datetime import date, datetime, timedelta
 from vnsearch import analysis
 from vnsearch.articles import VIETNAM_TZ
 
-from ._shared import Plan, Unit, categories
+from vnsearch.search.matching import Plan, Unit
+from vnsearch.search.request import categories_of as categories
 
 MATCH_ALL = {"match_all": {}}
 MATCH_NONE = {"match_none": {}}
@@ -82,7 +83,7 @@ def names_query(column: str, clause, exact: bool) -> dict:
     spans = []
     for syllable, fold in zip(clause.syllables, clause.folded):
         if exact and analysis.has_diacritics(syllable):
-            spans.append({"field_masking_span": {"query": {"span_term": {f"{column}_syl": syllable}},
+            spans.append({"span_field_masking": {"query": {"span_term": {f"{column}_syl": syllable}},
                                                  "field": f"{column}_fold"}})
         else:
             spans.append({"span_term": {f"{column}_fold": fold}})

@@ -19,40 +19,32 @@ from __future__ import annotations
 
 import numpy as np
 
-from vnsearch import analysis, snippets
 from vnsearch.query import parse
+from vnsearch.search import snippets
+from vnsearch.search.matching import Plan, highlight_terms, relaxations
+from vnsearch.search.ranking import RERANK_DEPTH, W_COMPOUND, W_TITLE, title_boosts
+from vnsearch.search.results import FacetValue, Hit, SearchResult, vietnam_time
+from vnsearch.search.suggest import proper_case, suggestion_for
 
 from . import queries as q
-from ._shared import (
-    COMPOUND_RUN_LIMIT, COVERAGE_POWER, RERANK_DEPTH, SUGGESTION_EVIDENCE, W_COMPOUND, W_TITLE, FacetValue, Hit,
-    MAX_WILDCARD_TERMS, Plan, SearchEngine, SearchResult, add_as_typed, highlight_terms, proper_case, rerank,
-    runs, synonym_score, vietnam_time,
-)
-from .view import CandidateView, GlobalTerms, os_field
+from .documents import TEXT_FIELDS
+from .ranking import MAX_WILDCARD_TERMS, relevance
+from .view import CandidateView, os_field
 
+SUGGESTION_EVIDENCE = 100  # top-ranked titles read for accented word pairs (as the embedded engine)
 CANDIDATES = 2 * RERANK_DEPTH  # the cluster's best, re-scored exactly
 EXACT_DEPTH = 1000  # pages beyond this many hits keep the cluster's order
 SOURCE_FIELDS = ["title_terms", "title_fold", "title_fold_c", "title_syl", "body_fold", "body_fold_c",
                  "body_syl", "qlen", "ts"]
 MONTHLY = {"time_zone": "+07:00", "min_doc_count": 1}
+DATED = {"exists": {"field": "ts"}}
 
 
 class Attempt:
+    """One step of the relaxation chain (``relaxations``): accent rule, syllables needed, how relaxed."""
+
     def __init__(self, exact: bool, need: int, relaxed: list[str]):
         self.exact, self.need, self.relaxed = exact, need, relaxed
-
-
-def attempts(plan: Plan) -> list[Attempt]:
-    """The relaxation chain of the embedded engine's ``masks.match``."""
-    accented = plan.accented
-    out = [Attempt(True, plan.needed, [])]
-    if accented:
-        out.append(Attempt(False, plan.needed, ["accents"]))
-    if plan.needed > 1:
-        out.append(Attempt(True, 1, ["words"]))
-        if accented:
-            out.append(Attempt(False, 1, ["accents", "words"]))
-    return out
 
 
 class _Recorder:
@@ -74,49 +66,6 @@ class _Recorder:
         return self.expansions.get(pattern, [])
 
 
-def relevance(view, plan: Plan, unit_held: np.ndarray | None, unit_weights, settings) -> np.ndarray:
-    """The embedded engine's ``SearchEngine.score`` for every candidate of ``view``.
-
-    ``unit_held``: candidates x should-units, which units each holds; ``unit_weights``:
-    each unit's width times the idf of how many live articles hold it (the share of the
-    query an article holds, as ``_coverage`` counts it).
-    """
-    docs = np.arange(view.size)
-    total = np.zeros(len(docs), dtype=np.float32)
-    clauses = plan.query.positive_clauses()
-    for clause in clauses:
-        if clause.is_filter:
-            continue
-        title_only = clause.field == "title"
-        if clause.wildcard:
-            for term_ in view.expand("title_fold", clause.wildcard, MAX_WILDCARD_TERMS)[:5]:
-                total += W_TITLE * view.bm25("title_fold", term_, docs)
-            continue
-        for syl, folded in zip(clause.syllables, clause.folded):
-            add_as_typed(total, view, syl, folded, docs, title_only=title_only)
-    for syls, folds in runs(clauses):
-        if len(folds) > COMPOUND_RUN_LIMIT:
-            continue
-        for n in (2, 3):
-            for i in range(len(folds) - n + 1):
-                add_as_typed(total, view, "_".join(syls[i : i + n]), "_".join(folds[i : i + n]), docs,
-                             scale=W_COMPOUND)
-    for unit in plan.should:
-        if unit.synonym:
-            total += synonym_score(view, unit, docs)
-    if unit_held is not None and len(plan.should) > 1:
-        whole = float(sum(unit_weights))
-        held = (unit_held.astype(np.float32) * np.array(unit_weights, dtype=np.float32)).sum(axis=1)
-        coverage = held / whole if whole else np.ones(len(docs), dtype=np.float32)
-        total *= coverage.astype(np.float32) ** COVERAGE_POWER
-    if settings.recency_weight and getattr(view, "newest", 0):
-        dates = view.date[docs]
-        age_days = np.maximum(0, (view.newest - dates) / 86400.0)
-        fresh = np.where(dates > 0, np.exp2(-age_days / settings.recency_half_life_days), 0.0)
-        total *= (1.0 + settings.recency_weight * fresh).astype(np.float32)
-    return total
-
-
 class ClusterSearch:
     """One search request run against the cluster (see the module docstring)."""
 
@@ -131,7 +80,7 @@ class ClusterSearch:
     def run(self) -> SearchResult:
         request, plan = self.request, self.plan
         wordless = not plan.units() and not plan.exclude
-        tries = [Attempt(True, 0, [])] if wordless else attempts(plan)
+        tries = [Attempt(True, 0, [])] if wordless else [Attempt(*t) for t in relaxations(plan)]
         expansions = {}
         recorder = _Recorder(expansions)
         relevance(recorder, plan, None, (), self.settings)
@@ -165,7 +114,7 @@ class ClusterSearch:
         missing = [] if wordless else counts["missing"][attempt.exact]
         terms_ = highlight_terms(plan, attempt.exact)
         hits = self._hits(hits_raw, page, terms_)
-        suggestion = self.engine.suggest(view, self.query, [d for d, _ in order[:SUGGESTION_EVIDENCE]])
+        suggestion = suggestion_for(view, self.query, [d for d, _ in order[:SUGGESTION_EVIDENCE]])
         if suggestion:
             suggestion = proper_case(suggestion, [h.title for h in hits])
         return SearchResult(request.query, total, request.page, request.per_page, hits, facets, suggestion,
@@ -179,8 +128,8 @@ class ClusterSearch:
         units = plan.must + plan.should
         global_aggs = {
             "live": {"filter": q.MATCH_ALL},
-            "newest": {"filter": {"range": {"ts": {"gt": 0}}}, "aggs": {"max": {"max": {"field": "ts"}}}},
-            **{f"len_{f}": {"avg": {"field": f"qlen.{f}", "missing": 0}} for f in view_fields()},
+            "newest": {"filter": DATED, "aggs": {"max": {"max": {"field": "ts"}}}},
+            **{f"len_{f}": {"avg": {"field": f"qlen.{f}", "missing": 0}} for f in TEXT_FIELDS},
         }
         for exact in rules:
             if units:
@@ -218,8 +167,8 @@ class ClusterSearch:
         newest = g["newest"]["max"]["value"]
         stats = {"doc_count": g["live"]["doc_count"],
                  "avg_length": {f: (g[f"len_{f}"]["value"] or 1.0) if g["live"]["doc_count"] else 1.0
-                                for f in view_fields()},
-                 "newest": int(newest) if newest else 0}
+                                for f in TEXT_FIELDS},
+                 "newest": int(newest) if newest is not None else 0}
         expansions = {}
         for i, pattern in enumerate(dict.fromkeys(patterns)):
             expansions[pattern] = [b["key"] for b in g[f"expand_{i}"]["buckets"]]
@@ -268,7 +217,9 @@ class ClusterSearch:
         docs = np.arange(len(scores))
         head = docs[np.lexsort((-view.date, -scores))][:RERANK_DEPTH]
         reranked = scores.copy()
-        reranked[head] = rerank(view, self.query, head, scores[head])
+        boosts = title_boosts(self.query, [view.title_syllables(int(d)) for d in head])
+        if boosts is not None:
+            reranked[head] = scores[head] * np.asarray(boosts, dtype=np.float32)
         order = docs[np.lexsort((-view.date, -reranked))][:wanted]
         return [(int(i), round(float(reranked[i]), 4)) for i in order]
 
@@ -280,11 +231,6 @@ class ClusterSearch:
                                _source_includes=["shown", "category_key"])
         by_id = {doc["_id"]: doc["_source"] for doc in got["docs"] if doc.get("found")}
         return [hit_of(by_id.get(hits_raw[d]["_id"], {}), hits_raw[d]["_id"], score, terms_) for d, score in page]
-
-
-def view_fields():
-    from .documents import TEXT_FIELDS
-    return TEXT_FIELDS
 
 
 def approximate_weight(fieldname: str, term_: str) -> float:
@@ -299,7 +245,7 @@ def recency(query: dict, stats: dict, settings) -> dict:
         return query
     return {"function_score": {"query": query, "score_mode": "sum", "boost_mode": "multiply", "functions": [
         {"weight": 1.0},
-        {"filter": {"range": {"ts": {"gt": 0}}}, "weight": settings.recency_weight,
+        {"filter": DATED, "weight": settings.recency_weight,
          "exp": {"ts": {"origin": stats["newest"], "scale": settings.recency_half_life_days * 86400,
                         "decay": 0.5}}},
     ]}}
@@ -336,5 +282,3 @@ def hit_of(source: dict, article_id: str, score: float, terms_: set[str]) -> Hit
                author=shown.get("author", ""), source=shown.get("source", ""), score=score,
                snippet=snippets.snippet(text, terms_))
 
-
-_ = (SearchEngine, analysis)

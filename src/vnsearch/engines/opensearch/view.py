@@ -17,10 +17,13 @@ from collections import Counter
 
 import numpy as np
 
+from vnsearch.documents import UNDATED
+
 from .documents import TEXT_FIELDS
 from .queries import fold_field, term
 
 ALPHABET = string.ascii_lowercase + string.digits  # of folded syllables: what one edit may insert
+PREFIX_TERMS = 5000  # title terms a completion reads, as the embedded engine
 
 
 class GlobalTerms:
@@ -71,10 +74,8 @@ class CandidateView:
         self.live = np.ones(self.size, dtype=bool)
         self.lengths = {f: np.array([s.get("qlen", {}).get(f, 0) for s in sources], dtype=np.float32)
                         for f in TEXT_FIELDS}
-        self.date = np.array([s.get("ts", 0) if "ts" in s else -(2**62) for s in sources], dtype=np.int64)
+        self.date = np.array([s.get("ts", UNDATED) for s in sources], dtype=np.int64)
         self._counts: dict[str, list[Counter]] = {}
-        self._extra_titles: dict[int, list[str]] = {}
-        self.reader = _Reader(self)
 
     # -- what ranking reads --------------------------------------------------
 
@@ -124,9 +125,7 @@ class CandidateView:
         return self.terms.df(fieldname, term_)
 
     def title_syllables(self, docnum: int) -> list[str]:
-        if docnum < self.size:
-            return self.sources[docnum].get("title_terms", "").split()
-        return self._extra_titles[docnum]
+        return self.sources[docnum].get("title_terms", "").split()
 
     # -- what the suggester reads beyond that --------------------------------
 
@@ -144,36 +143,24 @@ class CandidateView:
         self.terms.prefetch(("body_fold", t) for t in candidates)
         return [t for t in candidates if self.terms.df("body_fold", t)]
 
-    def title_docs(self, fieldname: str, term_: str, sample: int) -> list[int]:
-        """Up to ``sample`` titles holding a term, as document numbers of this view."""
+    def prefix_terms(self, fieldname: str, prefix: str) -> list[str]:
+        """Terms of ``fieldname`` (the title's folded syllables) beginning with ``prefix``, in term
+        order; their document frequencies come with them."""
         got = self.client.search(index=self.index, body={
-            "size": sample, "track_total_hits": False, "query": term(fieldname, term_),
-            "_source": ["title_terms"], "sort": ["_doc"]})
-        out = []
-        for hit in got["hits"]["hits"]:
-            docnum = self.size + len(self._extra_titles)
-            self._extra_titles[docnum] = hit["_source"].get("title_terms", "").split()
-            out.append(docnum)
-        return out
-
-
-class _Reader:
-    """The two term-index reads the suggester makes, answered by the cluster."""
-
-    def __init__(self, view: CandidateView):
-        self.view = view
-
-    def expand_prefix(self, fieldname: str, prefix: str):
-        """Title syllables beginning with ``prefix``, the most frequent first."""
-        view = self.view
-        got = view.client.search(index=view.index, body={
             "size": 0, "track_total_hits": False,
-            "aggs": {"t": {"terms": {"field": fieldname, "include": _escape(prefix) + ".*", "size": 5000,
+            "aggs": {"t": {"terms": {"field": fieldname, "include": _escape(prefix) + ".*", "size": PREFIX_TERMS,
                                      "order": [{"_count": "desc"}, {"_key": "asc"}]}}}})
         buckets = got["aggregations"]["t"]["buckets"]
         for bucket in buckets:
-            view.terms.known[(fieldname, bucket["key"])] = bucket["doc_count"]
+            self.terms.known[(fieldname, bucket["key"])] = bucket["doc_count"]
         return sorted(b["key"] for b in buckets)
+
+    def titles_holding(self, fieldname: str, term_: str, limit: int) -> list[list[str]]:
+        """The titles of at most ``limit`` articles holding ``term_`` (the first in index order)."""
+        got = self.client.search(index=self.index, body={
+            "size": limit, "track_total_hits": False, "query": term(fieldname, term_),
+            "_source": ["title_terms"], "sort": ["_doc"]})
+        return [hit["_source"].get("title_terms", "").split() for hit in got["hits"]["hits"]]
 
 
 def _escape(text: str) -> str:

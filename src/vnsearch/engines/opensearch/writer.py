@@ -16,25 +16,37 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing
 import os
+import signal
 import time
-from typing import Callable, Iterable
+from typing import Iterable
 
 from opensearchpy import helpers
 
 from vnsearch.articles import Rejection
 
 from . import documents
-from ._shared import IndexFormatError, IndexMissingError, IndexReport, content_hash, die_with_parent, duplicate_rule
+from vnsearch.documents import IndexReport, Versions, content_hash
+from vnsearch.engines import IndexFormatError, IndexMissingError
 
 PARALLEL_THRESHOLD = 200
 BULK_CHUNK = 500
 LOOKUP_CHUNK = 1000
+PR_SET_PDEATHSIG = 1
 
 
 def _init_worker(parent: int) -> None:
-    die_with_parent(parent)
+    """A worker dies with the indexer, however it dies (Linux: the kernel's parent-death signal)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the indexer died before we asked
+        os._exit(1)
 
 
 class ClusterWriter:
@@ -124,8 +136,7 @@ class _Run:
         self.w, self.target, self.report, self.fresh = writer, target, report, fresh
         self.on_reject, self.on_progress, self.on_warning = callbacks
         self.settings = writer.settings
-        self.seen_at: dict[str, str] = {}
-        self.seen_updated: dict = {}
+        self.versions = Versions(report, self.on_warning)
         self.indexed: dict[str, str] = {}  # id -> content hash, as this run left it
         self.existing: dict[str, str] = {}  # id -> content hash before the run
         self.pool = None
@@ -149,10 +160,7 @@ class _Run:
             if self.on_progress:
                 self.on_progress(processed)
             if isinstance(record, Rejection):
-                self.report.rejected += 1
-                self.report.rejections.append(record)
-                if self.on_reject:
-                    self.on_reject(record)
+                self.report.reject(record, self.on_reject)
                 continue
             batch.append(record)
             if len(batch) >= self.settings.batch_size:
@@ -172,27 +180,13 @@ class _Run:
                     self.existing[doc["_id"]] = doc["_source"]["content_hash"]
 
     def _batch(self, batch: list) -> None:
-        self._lookup(list(dict.fromkeys(r.id for r in batch if r.id not in self.seen_at)))
+        self._lookup(list(dict.fromkeys(r.id for r in batch if r.id not in self.versions.seen_at)))
         pending = []
         report = self.report
         for record in batch:
-            earlier_at = self.seen_at.get(record.id)
-            first_time = earlier_at is None
-            if not first_time:
-                earlier_updated = self.seen_updated.get(record.id)
-                keep_earlier, message = duplicate_rule(record, earlier_updated, earlier_at)
-                report.duplicates += 1
-                report.decided_by_updated += bool(earlier_updated and record.updated)
-                report.warnings.append(message)
-                if self.on_warning:
-                    self.on_warning(message)
-                if keep_earlier:
-                    continue
-            self.seen_at[record.id] = record.origin or repr(record.id)
-            if record.updated:
-                self.seen_updated[record.id] = record.updated
-            else:
-                self.seen_updated.pop(record.id, None)
+            admitted, first_time = self.versions.admit(record)
+            if not admitted:
+                continue
             digest = content_hash(record)
             if self.indexed.get(record.id, self.existing.get(record.id)) == digest:
                 report.unchanged += first_time
