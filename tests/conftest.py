@@ -95,3 +95,43 @@ _DANTRI_REPORTS: list = []
 @pytest.fixture(scope="session")
 def dantri_reports(dantri_index):
     return list(_DANTRI_REPORTS)
+
+
+# --- OpenSearch: the cluster .ci/run starts (tests marked `opensearch`) --------------------------
+
+
+@pytest.fixture(scope="session")
+def opensearch_url() -> str:
+    """VNSEARCH_OPENSEARCH_URL when it is set and the cluster answers; otherwise the test is skipped
+    with what is missing (Java, Maven, the variable, or a cluster that does not answer)."""
+    from opensearch_cluster_support import START_COMMAND, health, why_no_cluster
+
+    url = os.environ.get("VNSEARCH_OPENSEARCH_URL", "").strip()
+    if not url:
+        pytest.skip(why_no_cluster())
+    if health(url) is None:
+        pytest.skip(f"VNSEARCH_OPENSEARCH_URL={url} but no node answers: start the local cluster with "
+                    f"`{START_COMMAND}` (or check the one it names); OpenSearch tests skipped")
+    return url
+
+
+@pytest.fixture(scope="session")
+def _local_cluster(opensearch_url):
+    from opensearch_cluster_support import LocalCluster
+
+    cluster = LocalCluster(opensearch_url)
+    if not cluster.is_ours():
+        pytest.skip(f"fault tests kill nodes only of the cluster scripts/opensearch-cluster runs; "
+                    f"VNSEARCH_OPENSEARCH_URL={opensearch_url} is another one")
+    return cluster
+
+
+@pytest.fixture
+def opensearch_cluster(_local_cluster):
+    """The local cluster for a fault test: ``kill_node(i)``, ``start_node(i)``, ``node(i)``, ``others(i)``.
+    Every node the test killed is started again afterwards, and the cluster is green again."""
+    from opensearch_cluster_support import wait_for_health
+
+    yield _local_cluster
+    _local_cluster.restore()
+    wait_for_health(_local_cluster.url, "green", len(_local_cluster.nodes))
