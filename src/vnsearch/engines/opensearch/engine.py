@@ -27,7 +27,7 @@ from . import queries as q
 from .client import connect, reachable
 from .documents import TEXT_FIELDS
 from .ranking import related_scores
-from .search import DATED, ClusterSearch, facet_aggs, hit_of, read_facets
+from .search import DATED, ClusterSearch, average_lengths, facet_aggs, hit_of, read_facets
 from .view import CandidateView, GlobalTerms
 from .writer import ClusterWriter
 
@@ -164,8 +164,7 @@ class OpenSearchEngine:
         count = got["hits"]["total"]["value"]
         newest = got["aggregations"]["newest"]["max"]["value"]
         return {"doc_count": count, "newest": int(newest) if newest is not None else 0,
-                "avg_length": {f: (got["aggregations"][f"len_{f}"]["value"] or 1.0) if count else 1.0
-                               for f in TEXT_FIELDS}}
+                "avg_length": average_lengths(got["aggregations"], count)}
 
     def complete(self, text: str, limit: int = 8) -> list[str]:
         with self._lock, reachable(self.url):

@@ -166,8 +166,7 @@ class ClusterSearch:
                               if not any(c.is_filter for c in u.typed) and not n]
         newest = g["newest"]["max"]["value"]
         stats = {"doc_count": g["live"]["doc_count"],
-                 "avg_length": {f: (g[f"len_{f}"]["value"] or 1.0) if g["live"]["doc_count"] else 1.0
-                                for f in TEXT_FIELDS},
+                 "avg_length": average_lengths(g, g["live"]["doc_count"]),
                  "newest": int(newest) if newest is not None else 0}
         expansions = {}
         for i, pattern in enumerate(dict.fromkeys(patterns)):
@@ -231,6 +230,12 @@ class ClusterSearch:
                                _source_includes=["shown", "category_key"])
         by_id = {doc["_id"]: doc["_source"] for doc in got["docs"] if doc.get("found")}
         return [hit_of(by_id.get(hits_raw[d]["_id"], {}), hits_raw[d]["_id"], score, terms_) for d, score in page]
+
+
+def average_lengths(aggs: dict, count: int) -> dict[str, float]:
+    """Each field's average length over the live articles, in single precision as the embedded
+    engine's numpy mean gives it (a last digit of a score would differ otherwise)."""
+    return {f: float(np.float32(aggs[f"len_{f}"]["value"] or 1.0)) if count else 1.0 for f in TEXT_FIELDS}
 
 
 def approximate_weight(fieldname: str, term_: str) -> float:
