@@ -114,6 +114,7 @@ class ClusterSearch:
         missing = [] if wordless else counts["missing"][attempt.exact]
         terms_ = highlight_terms(plan, attempt.exact)
         hits = self._hits(hits_raw, page, terms_)
+        self.engine.terms.prefetch_suggestion(self.query)
         suggestion = suggestion_for(view, self.query, [d for d, _ in order[:SUGGESTION_EVIDENCE]])
         if suggestion:
             suggestion = proper_case(suggestion, [h.title for h in hits])

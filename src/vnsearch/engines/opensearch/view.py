@@ -18,6 +18,7 @@ from collections import Counter
 import numpy as np
 
 from vnsearch.documents import UNDATED
+from vnsearch.search.suggest import accent_variants
 
 from .documents import TEXT_FIELDS
 from .queries import fold_field, term
@@ -45,6 +46,19 @@ class GlobalTerms:
             buckets = got["aggregations"]["df"]["buckets"]
             for i, pair in enumerate(chunk):
                 self.known[pair] = buckets[str(i)]["doc_count"]
+
+    def prefetch_suggestion(self, query) -> None:
+        """What the suggester will ask of a query's words, asked in two requests instead of one
+        per look-up: every accented spelling of each syllable, then the pairs of the spellings
+        held next to each other (the compounds that decide between them)."""
+        words = [c for c in query.required if not c.is_filter and not c.wildcard and not c.negated]
+        folded = [f for c in words for f in c.folded]
+        if not folded or len(folded) > 12 or query.any_of:
+            return
+        variants = [accent_variants(f) for f in folded]
+        self.prefetch((field, v) for vs in variants for v in vs for field in ("body_syl", "title_syl"))
+        held = [[v for v in vs if self.known[("body_syl", v)]] for vs in variants]
+        self.prefetch(("body_syl", f"{a}_{b}") for left, right in zip(held, held[1:]) for a in left for b in right)
 
     def df(self, fieldname: str, term_: str) -> int:
         pair = (fieldname, term_)
@@ -141,7 +155,10 @@ class CandidateView:
         edits.update(a + c + b for a, b in splits for c in ALPHABET)
         candidates = sorted(t for t in (first + e for e in edits) if t != word)
         self.terms.prefetch(("body_fold", t) for t in candidates)
-        return [t for t in candidates if self.terms.df("body_fold", t)]
+        near = [t for t in candidates if self.terms.df("body_fold", t)]
+        # the suggester weighs the spellings of the nearest ones next
+        self.terms.prefetch(("body_syl", v) for t in near[:50] for v in accent_variants(t))
+        return near
 
     def prefix_terms(self, fieldname: str, prefix: str) -> list[str]:
         """Terms of ``fieldname`` (the title's folded syllables) beginning with ``prefix``, in term
