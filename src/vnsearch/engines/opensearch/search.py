@@ -34,6 +34,7 @@ from .view import CandidateView, os_field
 SUGGESTION_EVIDENCE = 100  # top-ranked titles read for accented word pairs (as the embedded engine)
 CANDIDATES = 2 * RERANK_DEPTH  # the cluster's best, re-scored exactly
 EXACT_DEPTH = 1000  # pages beyond this many hits keep the cluster's order
+WINDOW = 20000  # hits a search can page through (the index's max_result_window)
 SOURCE_FIELDS = ["title_terms", "title_fold", "title_fold_c", "title_syl", "body_fold", "body_fold_c",
                  "body_syl", "qlen", "ts"]
 MONTHLY = {"time_zone": "+07:00", "min_doc_count": 1}
@@ -194,6 +195,9 @@ class ClusterSearch:
                 {"bool": {"should": named, "minimum_should_match": 0, "boost": 0.0}}] if named else scoring}}
             body["query"] = recency(scored, stats, self.settings)
             body["size"] = max(CANDIDATES, wanted + RERANK_DEPTH) if start < EXACT_DEPTH else wanted
+        if start + request.per_page > WINDOW:
+            body["size"] = 0  # past the window: a count and facets, no hits
+        body["size"] = min(body["size"], WINDOW)
         got = self.engine.call("search", index=self.index, body=body)
         return {"total": got["hits"]["total"]["value"], "facets": read_facets(got["aggregations"]),
                 "hits": got["hits"]["hits"]}
