@@ -37,9 +37,16 @@ def _sample_index_template(tmp_path_factory, samples_file) -> Path:
 
 
 @pytest.fixture
-def sample_index(_sample_index_template, tmp_path) -> Path:
-    """A fresh copy of an index of the sample articles, safe to modify."""
+def sample_index(_sample_index_template, tmp_path, samples_file) -> Path:
+    """A fresh copy of an index of the sample articles, safe to modify (on the cluster, when
+    the tests run there: a fresh index of its own)."""
+    from engine_support import on_cluster
+
     target = tmp_path / "index"
+    if on_cluster():
+        target.mkdir()
+        index_paths(target, [samples_file])
+        return target
     shutil.copytree(_sample_index_template, target)
     return target
 

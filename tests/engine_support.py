@@ -41,3 +41,38 @@ def engine_at(index_dir, settings: Settings | None = None) -> Engine:
 def index_paths(index_dir, paths, settings: Settings | None = None, **options):
     """Index files or directories into ``index_dir``; the run's report."""
     return engine_at(index_dir, settings).index(read_paths(paths), **options)
+
+
+def on_cluster() -> bool:
+    """Whether the tests run on OpenSearch (the ``backend`` fixture set ``VNSEARCH_BACKEND``)."""
+    return os.environ.get("VNSEARCH_BACKEND") == "opensearch"
+
+
+def cli_env(args, env: dict | None = None) -> dict | None:
+    """The environment for a ``vnsearch`` command in a test: on the cluster, the index that the
+    command's ``--index-dir`` (or ``VNSEARCH_INDEX_DIR``) stands for."""
+    if not on_cluster():
+        return env
+    env = dict(env or {})
+    args = [str(a) for a in args]
+    index_dir = args[args.index("--index-dir") + 1] if "--index-dir" in args else env.get("VNSEARCH_INDEX_DIR")
+    index_dir = index_dir or os.environ.get("VNSEARCH_INDEX_DIR")
+    if index_dir:
+        env["VNSEARCH_OPENSEARCH_INDEX"] = cluster_index_for(index_dir)
+    return env
+
+
+def app_at(index_dir, **config):
+    """The site over ``index_dir``, as ``create_app`` builds it (on the cluster: its index)."""
+    from vnsearch.web import create_app
+
+    saved = os.environ.get("VNSEARCH_OPENSEARCH_INDEX")
+    if on_cluster():
+        os.environ["VNSEARCH_OPENSEARCH_INDEX"] = cluster_index_for(index_dir)
+    try:
+        return create_app({"TESTING": True, "INDEX_DIR": str(index_dir), **config})
+    finally:
+        if saved is None:
+            os.environ.pop("VNSEARCH_OPENSEARCH_INDEX", None)
+        else:
+            os.environ["VNSEARCH_OPENSEARCH_INDEX"] = saved

@@ -27,7 +27,7 @@ from vnsearch.documents import document_fields
 TEXT_FIELDS = ("title_fold", "body_fold", "title_syl", "body_syl")  # as the ranking names them
 NAME_COLUMNS = ("category", "author", "source")
 SHOWN = ("title", "body", "summary", "url", "tags", "date_iso", "author", "source", "category")
-MAPPING_VERSION = 1
+MAPPING_VERSION = 2
 
 # The embedded engine stores a field's length in one byte: byte n stands for
 # round((1.033**n - 1) * 27) tokens, and a length is stored as the first byte whose
@@ -55,7 +55,7 @@ def index_body(shards: int, replicas: int) -> dict:
         "id": keyword,
         "content_hash": keyword,
         "title_fold": dict(positions, fielddata=True),  # fielddata: wildcard and prefix expansion by frequency
-        "title_fold_c": bag,
+        "title_fold_c": dict(bag, fielddata=True),
         "body_fold": positions,
         "body_fold_c": bag,
         "title_syl": bag,

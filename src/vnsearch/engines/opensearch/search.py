@@ -138,9 +138,10 @@ class ClusterSearch:
                 global_aggs[f"units_{int(exact)}"] = {"filters": {"filters": {
                     str(i): q.unit_query(u, exact) for i, u in enumerate(units)}}}
         for i, pattern in enumerate(dict.fromkeys(patterns)):
-            global_aggs[f"expand_{i}"] = {"terms": {
-                "field": "title_fold", "include": q.wildcard_regexp(pattern), "size": MAX_WILDCARD_TERMS,
-                "order": [{"_count": "desc"}, {"_key": "asc"}]}}
+            for field in ("title_fold", "title_fold_c"):  # the ranking's title_fold holds both
+                global_aggs[f"expand_{i}_{field}"] = {"terms": {
+                    "field": field, "include": q.wildcard_regexp(pattern), "size": MAX_WILDCARD_TERMS,
+                    "order": [{"_count": "desc"}, {"_key": "asc"}]}}
         wanted_pairs = [p for p in dict.fromkeys(pairs) if p not in self.engine.terms.known]
         if wanted_pairs:
             global_aggs["df"] = {"filters": {"filters": {
@@ -172,7 +173,9 @@ class ClusterSearch:
                  "newest": int(newest) if newest is not None else 0}
         expansions = {}
         for i, pattern in enumerate(dict.fromkeys(patterns)):
-            expansions[pattern] = [b["key"] for b in g[f"expand_{i}"]["buckets"]]
+            found = [(b["doc_count"], b["key"]) for field in ("title_fold", "title_fold_c")
+                     for b in g[f"expand_{i}_{field}"]["buckets"]]
+            expansions[pattern] = [term_ for _, term_ in sorted(found, key=lambda x: (-x[0], x[1]))][:MAX_WILDCARD_TERMS]
         return {"attempts": attempt_counts, "units": unit_counts, "missing": missing, "stats": stats,
                 "expansions": expansions}
 
