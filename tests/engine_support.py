@@ -62,15 +62,16 @@ def cli_env(args, env: dict | None = None) -> dict | None:
     return env
 
 
-def app_at(index_dir, **config):
-    """The site over ``index_dir``, as ``create_app`` builds it (on the cluster: its index)."""
+def app_at(config: dict | None = None):
+    """The site as ``create_app(config)`` builds it; on the cluster, over the index that
+    ``config["INDEX_DIR"]`` stands for."""
     from vnsearch.web import create_app
 
     saved = os.environ.get("VNSEARCH_OPENSEARCH_INDEX")
-    if on_cluster():
-        os.environ["VNSEARCH_OPENSEARCH_INDEX"] = cluster_index_for(index_dir)
+    if on_cluster() and config and config.get("INDEX_DIR"):
+        os.environ["VNSEARCH_OPENSEARCH_INDEX"] = cluster_index_for(config["INDEX_DIR"])
     try:
-        return create_app({"TESTING": True, "INDEX_DIR": str(index_dir), **config})
+        return create_app(config)
     finally:
         if saved is None:
             os.environ.pop("VNSEARCH_OPENSEARCH_INDEX", None)
