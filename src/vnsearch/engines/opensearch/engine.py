@@ -7,6 +7,7 @@ Settings: ``VNSEARCH_OPENSEARCH_URL`` (nodes, comma-separated), ``VNSEARCH_OPENS
 from __future__ import annotations
 
 import threading
+import time
 
 from dataclasses import asdict
 from datetime import datetime
@@ -16,7 +17,7 @@ from opensearchpy import exceptions as os_errors
 
 from vnsearch import analysis
 from vnsearch.articles import VIETNAM_TZ
-from vnsearch.engines import IndexMissingError
+from vnsearch.engines import EngineUnavailable, IndexMissingError
 from vnsearch.search import SearchRequest, SearchResult, pipeline
 from vnsearch.search.ranking import W_BODY, W_TITLE
 from vnsearch.search.results import vietnam_time
@@ -32,6 +33,8 @@ from .view import CandidateView, GlobalTerms
 from .writer import ClusterWriter
 
 RELATED_CANDIDATES = 100
+SHARD_RETRIES = 5  # a search some shards did not answer is asked again, never shown partial
+SHARD_RETRY_SECONDS = 0.5
 TERMS_CACHE_ENTRIES = 200_000
 
 
@@ -45,7 +48,7 @@ class OpenSearchEngine:
         self.client = connect(self.url)
         self.synonyms = load_synonyms(settings.synonyms or None)
         self._lock = threading.Lock()
-        self._terms = GlobalTerms(self.client, self.alias)
+        self._terms = self._new_terms()
 
     # -- plumbing ------------------------------------------------------------
 
@@ -54,16 +57,27 @@ class OpenSearchEngine:
         """Document frequencies, kept for one search: the index changes under us."""
         return self._terms
 
+    def _new_terms(self) -> GlobalTerms:
+        return GlobalTerms(lambda body: self.call("search", index=self.alias, body=body))
+
     def call(self, method: str, **kwargs):
         """A client call with the cluster's failures as :class:`EngineUnavailable`, and a missing
         index as :class:`IndexMissingError`."""
         with reachable(self.url):
-            try:
-                return getattr(self.client, method)(**kwargs)
-            except os_errors.NotFoundError as exc:
-                if "index_not_found" in str(exc):
-                    raise IndexMissingError(self._missing_message()) from None
-                raise
+            for attempt in range(SHARD_RETRIES + 1):
+                try:
+                    got = getattr(self.client, method)(**kwargs)
+                except os_errors.NotFoundError as exc:
+                    if "index_not_found" in str(exc):
+                        raise IndexMissingError(self._missing_message()) from None
+                    raise
+                shards = got.get("_shards", {}) if isinstance(got, dict) else {}
+                if not shards.get("failed"):
+                    return got
+                time.sleep(SHARD_RETRY_SECONDS)  # a node just lost: its shards' copies take over
+        raise EngineUnavailable(f"the OpenSearch cluster at {self.url} answered without some of its shards "
+                                f"({shards.get('failed')} of {shards.get('total')}): a node is down and no copy "
+                                "of its shards is left; see the cluster's health")
 
     def _missing_message(self) -> str:
         return (f"no vnsearch index {self.alias!r} on the OpenSearch cluster at {self.url}: "
@@ -97,7 +111,7 @@ class OpenSearchEngine:
         suggestion's broadest form re-use them): the index changes under us.
         """
         with self._lock:
-            self._terms = GlobalTerms(self.client, self.alias)
+            self._terms = self._new_terms()
             return pipeline.search(self._run, request or SearchRequest(**kwargs))
 
     def _run(self, request: SearchRequest) -> SearchResult:
@@ -128,7 +142,7 @@ class OpenSearchEngine:
         shown = source["shown"]
         text = f"{shown.get('title', '')}\n{shown.get('summary', '')}\n{shown.get('body', '')[:3000]}"
         folded = analysis.fold_terms(analysis.analyze(text).words)
-        terms = GlobalTerms(self.client, self.alias)
+        terms = self._new_terms()
         with reachable(self.url):
             terms.prefetch(("body_fold", t) for t in folded)
             weights: dict[str, float] = {}
@@ -169,7 +183,7 @@ class OpenSearchEngine:
     def complete(self, text: str, limit: int = 8) -> list[str]:
         with self._lock, reachable(self.url):
             view = CandidateView([], {"doc_count": 0, "avg_length": {}, "newest": 0},
-                                 GlobalTerms(self.client, self.alias), self.client, self.alias)
+                                 self._new_terms())
             return Suggester(view).completions(text, limit)
 
     def stats(self) -> dict:

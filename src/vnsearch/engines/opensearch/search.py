@@ -102,8 +102,7 @@ class ClusterSearch:
             sort = "newest"
         found = self._candidates(admitted, attempt, sort, wanted, recorder.pairs, counts["stats"])
         total, facets, hits_raw = found["total"], found["facets"], found["hits"]
-        view = CandidateView([h["_source"] for h in hits_raw], counts["stats"], self.engine.terms,
-                             self.client, self.index)
+        view = CandidateView([h["_source"] for h in hits_raw], counts["stats"], self.engine.terms)
         view.expand = lambda fieldname, pattern, limit: expansions.get(pattern, [])[:limit]
         if not hits_raw:
             order = []

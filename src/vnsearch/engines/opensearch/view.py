@@ -30,8 +30,10 @@ PREFIX_TERMS = 5000  # title terms a completion reads, as the embedded engine
 class GlobalTerms:
     """Document frequencies over the live articles, asked of the cluster in batches and kept."""
 
-    def __init__(self, client, index: str):
-        self.client, self.index = client, index
+    def __init__(self, search):
+        """``search``: a function of a request body returning the cluster's answer (the engine's,
+        which never lets a partial answer through)."""
+        self.search = search
         self.known: dict[tuple[str, str], int] = {}
 
     def prefetch(self, pairs) -> None:
@@ -40,7 +42,7 @@ class GlobalTerms:
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             filters = {str(i): term(os_field(f, t), t) for i, (f, t) in enumerate(chunk)}
-            got = self.client.search(index=self.index, body={
+            got = self.search({
                 "size": 0, "track_total_hits": False,
                 "aggs": {"df": {"filters": {"filters": filters}}}})
             buckets = got["aggregations"]["df"]["buckets"]
@@ -77,14 +79,13 @@ def os_field(fieldname: str, term_: str) -> str:
 class CandidateView:
     """An index view over ``sources`` (the candidates' analysed fields), see the module docstring."""
 
-    def __init__(self, sources: list[dict], stats: dict, terms: GlobalTerms, client=None, index=None):
+    def __init__(self, sources: list[dict], stats: dict, terms: GlobalTerms):
         self.sources = sources
         self.size = len(sources)
         self.doc_count = stats["doc_count"]
         self.avg_length = stats["avg_length"]
         self.newest = stats["newest"]
         self.terms = terms
-        self.client, self.index = client, index
         self.live = np.ones(self.size, dtype=bool)
         self.lengths = {f: np.array([s.get("qlen", {}).get(f, 0) for s in sources], dtype=np.float32)
                         for f in TEXT_FIELDS}
@@ -163,7 +164,7 @@ class CandidateView:
     def prefix_terms(self, fieldname: str, prefix: str) -> list[str]:
         """Terms of ``fieldname`` (the title's folded syllables) beginning with ``prefix``, in term
         order; their document frequencies come with them."""
-        got = self.client.search(index=self.index, body={
+        got = self.terms.search({
             "size": 0, "track_total_hits": False,
             "aggs": {"t": {"terms": {"field": fieldname, "include": _escape(prefix) + ".*", "size": PREFIX_TERMS,
                                      "order": [{"_count": "desc"}, {"_key": "asc"}]}}}})
@@ -174,7 +175,7 @@ class CandidateView:
 
     def titles_holding(self, fieldname: str, term_: str, limit: int) -> list[list[str]]:
         """The titles of at most ``limit`` articles holding ``term_`` (the first in index order)."""
-        got = self.client.search(index=self.index, body={
+        got = self.terms.search({
             "size": limit, "track_total_hits": False, "query": term(fieldname, term_),
             "_source": ["title_terms"], "sort": ["_doc"]})
         return [hit["_source"].get("title_terms", "").split() for hit in got["hits"]["hits"]]
