@@ -28,7 +28,7 @@ from . import queries as q
 from .client import connect, reachable
 from .documents import TEXT_FIELDS
 from .ranking import related_scores
-from .search import DATED, ClusterSearch, average_lengths, facet_aggs, hit_of, read_facets
+from .search import DATED, NUMBERS, STORED_FIELDS, ClusterSearch, average_lengths, candidate, facet_aggs, hit_of, read_facets
 from .view import CandidateView, GlobalTerms
 from .writer import ClusterWriter
 
@@ -156,14 +156,14 @@ class OpenSearchEngine:
             should = [{"term": {q.fold_field(f, t): {"value": t, "boost": W_TITLE if f == "title_fold" else W_BODY}}}
                       for f, t in pairs]
             got = self.call("search", index=self.alias, body={
-                "size": RELATED_CANDIDATES, "track_total_hits": False, "_source": ["title_fold", "title_fold_c",
-                                                                                  "body_fold", "body_fold_c", "qlen", "ts"],
+                "size": RELATED_CANDIDATES, "track_total_hits": False, "_source": False,
+                "stored_fields": STORED_FIELDS, "docvalue_fields": NUMBERS,
                 "query": {"bool": {"should": should, "minimum_should_match": 1,
                                    "must_not": [{"ids": {"values": [article_id]}}]}}})
         hits = got["hits"]["hits"]
         if not hits:
             return []
-        view = CandidateView([h["_source"] for h in hits], stats, terms)
+        view = CandidateView([candidate(h) for h in hits], stats, terms)
         scores = related_scores(view, keys, np.arange(len(hits)))
         top = np.argsort(-scores, kind="stable")[:n]
         ids = [hits[i]["_id"] for i in top]

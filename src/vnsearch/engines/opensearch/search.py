@@ -35,8 +35,8 @@ SUGGESTION_EVIDENCE = 100  # top-ranked titles read for accented word pairs (as 
 CANDIDATES = 2 * RERANK_DEPTH  # the cluster's best, re-scored exactly
 EXACT_DEPTH = 1000  # pages beyond this many hits keep the cluster's order
 WINDOW = 20000  # hits a search can page through (the index's max_result_window)
-SOURCE_FIELDS = ["title_terms", "title_fold", "title_fold_c", "title_syl", "body_fold", "body_fold_c",
-                 "body_syl", "qlen", "ts"]
+STORED_FIELDS = ["title_terms", "title_syl", "body_syl"]  # read without parsing _source
+NUMBERS = [f"qlen.{f}" for f in TEXT_FIELDS] + ["ts"]  # from doc values
 MONTHLY = {"time_zone": "+07:00", "min_doc_count": 1}
 DATED = {"exists": {"field": "ts"}}
 
@@ -102,7 +102,7 @@ class ClusterSearch:
             sort = "newest"
         found = self._candidates(admitted, attempt, sort, wanted, recorder.pairs, counts["stats"])
         total, facets, hits_raw = found["total"], found["facets"], found["hits"]
-        view = CandidateView([h["_source"] for h in hits_raw], counts["stats"], self.engine.terms)
+        view = CandidateView([candidate(h) for h in hits_raw], counts["stats"], self.engine.terms)
         view.expand = lambda fieldname, pattern, limit: expansions.get(pattern, [])[:limit]
         if not hits_raw:
             order = []
@@ -183,7 +183,8 @@ class ClusterSearch:
     def _candidates(self, admitted: dict, attempt: Attempt, sort: str, wanted: int, pairs, stats) -> dict:
         request = self.request
         start = (request.page - 1) * request.per_page
-        body: dict = {"track_total_hits": True, "_source": SOURCE_FIELDS, "aggs": facet_aggs()}
+        body: dict = {"track_total_hits": True, "_source": False, "stored_fields": STORED_FIELDS,
+                      "docvalue_fields": NUMBERS, "aggs": facet_aggs()}
         if sort != "relevance":
             body["query"] = admitted
             body["sort"] = [{"ts": {"order": "desc" if sort == "newest" else "asc", "missing": "_last"}}]
@@ -237,6 +238,16 @@ class ClusterSearch:
                                _source_includes=["shown", "category_key"])
         by_id = {doc["_id"]: doc["_source"] for doc in got["docs"] if doc.get("found")}
         return [hit_of(by_id.get(hits_raw[d]["_id"], {}), hits_raw[d]["_id"], score, terms_) for d, score in page]
+
+
+def candidate(hit: dict) -> dict:
+    """A hit's stored fields and numbers as the view reads them."""
+    fields = hit.get("fields", {})
+    out = {name: fields[name][0] for name in STORED_FIELDS if fields.get(name)}
+    out["qlen"] = {f: fields.get(f"qlen.{f}", [0])[0] for f in TEXT_FIELDS}
+    if fields.get("ts"):
+        out["ts"] = int(fields["ts"][0])
+    return out
 
 
 def average_lengths(aggs: dict, count: int) -> dict[str, float]:

@@ -17,6 +17,7 @@ from collections import Counter
 
 import numpy as np
 
+from vnsearch import analysis
 from vnsearch.documents import UNDATED
 from vnsearch.search.suggest import accent_variants
 
@@ -25,6 +26,13 @@ from .queries import fold_field, term
 
 ALPHABET = string.ascii_lowercase + string.digits  # of folded syllables: what one edit may insert
 PREFIX_TERMS = 5000  # title terms a completion reads, as the embedded engine
+
+
+def fold_term(term_: str) -> str:
+    """A term of an accented field as the folded field holds it (see ``Analysis``)."""
+    if "_" in term_:
+        return analysis.fold(term_)  # a compound word
+    return analysis.fold_terms([term_])[0]
 
 
 class GlobalTerms:
@@ -95,15 +103,20 @@ class CandidateView:
     # -- what ranking reads --------------------------------------------------
 
     def _field_counts(self, fieldname: str) -> list[Counter]:
+        """Each candidate's term counts in one of the ranking's fields. The folded fields are the
+        accented ones folded term by term (syllables and compounds alike), so only the accented
+        fields travel from the cluster."""
         counts = self._counts.get(fieldname)
         if counts is None:
-            parts = (fieldname, f"{fieldname}_c") if fieldname in ("title_fold", "body_fold") else (fieldname,)
-            counts = []
-            for s in self.sources:
-                c = Counter(s.get(parts[0], "").split())
-                for extra in parts[1:]:
-                    c.update(s.get(extra, "").split())
-                counts.append(c)
+            if fieldname in ("title_fold", "body_fold"):
+                counts = []
+                for accented in self._field_counts(fieldname.replace("_fold", "_syl")):
+                    folded: Counter = Counter()
+                    for term_, n in accented.items():
+                        folded[fold_term(term_)] += n
+                    counts.append(folded)
+            else:
+                counts = [Counter(s.get(fieldname, "").split()) for s in self.sources]
             self._counts[fieldname] = counts
         return counts
 
