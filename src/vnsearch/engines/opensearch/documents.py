@@ -27,7 +27,7 @@ from vnsearch.documents import document_fields
 TEXT_FIELDS = ("title_fold", "body_fold", "title_syl", "body_syl")  # as the ranking names them
 NAME_COLUMNS = ("category", "author", "source")
 SHOWN = ("title", "body", "summary", "url", "tags", "date_iso", "author", "source", "category")
-MAPPING_VERSION = 3
+MAPPING_VERSION = 4
 
 # The embedded engine stores a field's length in one byte: byte n stands for
 # round((1.033**n - 1) * 27) tokens, and a length is stored as the first byte whose
@@ -54,11 +54,13 @@ def index_body(shards: int, replicas: int) -> dict:
     properties = {
         "id": keyword,
         "content_hash": keyword,
-        "title_fold": dict(positions, fielddata=True),  # fielddata: wildcard and prefix expansion by frequency
-        "title_fold_c": dict(bag, fielddata=True),
-        "body_fold": positions,
-        "body_fold_c": bag,
-        "title_syl": dict(bag, store=True),  # stored: ranking reads them without parsing _source
+        # fielddata: wildcard and prefix expansion by frequency; store: ranking reads the
+        # analysed fields of its candidates without parsing their _source
+        "title_fold": dict(positions, fielddata=True, store=True),
+        "title_fold_c": dict(bag, fielddata=True, store=True),
+        "body_fold": dict(positions, store=True),
+        "body_fold_c": dict(bag, store=True),
+        "title_syl": dict(bag, store=True),
         "body_syl": dict(bag, store=True),
         "title_terms": {"type": "keyword", "index": False, "doc_values": False, "store": True},
         "qlen": {"properties": {name: {"type": "integer"} for name in TEXT_FIELDS}},

@@ -35,7 +35,8 @@ SUGGESTION_EVIDENCE = 100  # top-ranked titles read for accented word pairs (as 
 CANDIDATES = 2 * RERANK_DEPTH  # the cluster's best, re-scored exactly
 EXACT_DEPTH = 1000  # pages beyond this many hits keep the cluster's order
 WINDOW = 20000  # hits a search can page through (the index's max_result_window)
-STORED_FIELDS = ["title_terms", "title_syl", "body_syl"]  # read without parsing _source
+STORED_FIELDS = ["title_terms", "title_syl", "body_syl", "title_fold", "title_fold_c", "body_fold",
+                 "body_fold_c"]  # read without parsing _source
 NUMBERS = [f"qlen.{f}" for f in TEXT_FIELDS] + ["ts"]  # from doc values
 MONTHLY = {"time_zone": "+07:00", "min_doc_count": 1}
 DATED = {"exists": {"field": "ts"}}
@@ -244,6 +245,7 @@ def candidate(hit: dict) -> dict:
     """A hit's stored fields and numbers as the view reads them."""
     fields = hit.get("fields", {})
     out = {name: fields[name][0] for name in STORED_FIELDS if fields.get(name)}
+    out["_id"] = hit["_id"]
     out["qlen"] = {f: fields.get(f"qlen.{f}", [0])[0] for f in TEXT_FIELDS}
     if fields.get("ts"):
         out["ts"] = int(fields["ts"][0])

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import math
 import string
-from collections import Counter
 
 import numpy as np
 
-from vnsearch import analysis
 from vnsearch.documents import UNDATED
 from vnsearch.search.suggest import accent_variants
 
@@ -28,13 +26,6 @@ ALPHABET = string.ascii_lowercase + string.digits  # of folded syllables: what o
 PREFIX_TERMS = 5000  # title terms a completion reads, as the embedded engine
 
 
-def fold_term(term_: str) -> str:
-    """A term of an accented field as the folded field holds it (see ``Analysis``)."""
-    if "_" in term_:
-        return analysis.fold(term_)  # a compound word
-    return analysis.fold_terms([term_])[0]
-
-
 class GlobalTerms:
     """Document frequencies over the live articles, asked of the cluster in batches and kept."""
 
@@ -43,6 +34,7 @@ class GlobalTerms:
         which never lets a partial answer through)."""
         self.search = search
         self.known: dict[tuple[str, str], int] = {}
+        self.doc_texts: dict[tuple[str, str], str] = {}  # (article id, field) -> its padded tokens
 
     def prefetch(self, pairs) -> None:
         """Ask for every (field, term) of ``pairs`` not known yet, in one request."""
@@ -98,32 +90,35 @@ class CandidateView:
         self.lengths = {f: np.array([s.get("qlen", {}).get(f, 0) for s in sources], dtype=np.float32)
                         for f in TEXT_FIELDS}
         self.date = np.array([s.get("ts", UNDATED) for s in sources], dtype=np.int64)
-        self._counts: dict[str, list[Counter]] = {}
+        self._padded: dict[str, list[str]] = {}
 
     # -- what ranking reads --------------------------------------------------
 
-    def _field_counts(self, fieldname: str) -> list[Counter]:
-        """Each candidate's term counts in one of the ranking's fields. The folded fields are the
-        accented ones folded term by term (syllables and compounds alike), so only the accented
-        fields travel from the cluster."""
-        counts = self._counts.get(fieldname)
-        if counts is None:
-            if fieldname in ("title_fold", "body_fold"):
-                counts = []
-                for accented in self._field_counts(fieldname.replace("_fold", "_syl")):
-                    folded: Counter = Counter()
-                    for term_, n in accented.items():
-                        folded[fold_term(term_)] += n
-                    counts.append(folded)
-            else:
-                counts = [Counter(s.get(fieldname, "").split()) for s in self.sources]
-            self._counts[fieldname] = counts
-        return counts
+    def _texts(self, field: str) -> list[str]:
+        """Each candidate's tokens of one of the cluster's fields, each between two spaces of its
+        own (kept for the whole search: its correction and its broadest form read the same
+        candidates again), so ``str.count(" term ")`` counts every occurrence, neighbours too."""
+        texts = self._padded.get(field)
+        if texts is None:
+            kept = self.terms.doc_texts
+            texts = []
+            for s in self.sources:
+                key = (s.get("_id"), field)
+                text = kept.get(key)
+                if text is None:
+                    text = " " + s.get(field, "").replace(" ", "  ") + " "
+                    if key[0] is not None:
+                        kept[key] = text
+                texts.append(text)
+            self._padded[field] = texts
+        return texts
 
     def postings(self, fieldname: str, term_: str) -> tuple[np.ndarray, np.ndarray]:
-        counts = self._field_counts(fieldname)
-        ids = [i for i, c in enumerate(counts) if term_ in c]
-        return np.array(ids, dtype=np.int64), np.array([counts[i][term_] for i in ids], dtype=np.float32)
+        """Candidates holding ``term_`` in one of the ranking's fields, and how often."""
+        needle = f" {term_} "
+        tf = [text.count(needle) for text in self._texts(os_field(fieldname, term_))]
+        ids = [i for i, n in enumerate(tf) if n]
+        return np.array(ids, dtype=np.int64), np.array([tf[i] for i in ids], dtype=np.float32)
 
     def bm25(self, fieldname: str, term_: str, docs: np.ndarray, k1: float = 1.2, b: float = 0.75) -> np.ndarray:
         """The embedded engine's BM25, with the document frequency of the whole index."""
