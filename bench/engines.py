@@ -112,10 +112,11 @@ def cluster_memory() -> list[str]:
 
     url = os.environ.get("VNSEARCH_OPENSEARCH_URL", "")
     client = OpenSearch(hosts=[u for u in url.split(",") if u])
-    stats = client.nodes.stats(metric="process,jvm")["nodes"]
+    stats = client.nodes.stats(metric="jvm")["nodes"]
+    info = client.nodes.info(metric="process")["nodes"]
     out = []
-    for node in stats.values():
-        pid = node["process"].get("id") if "process" in node else None
+    for node_id, node in sorted(stats.items(), key=lambda item: item[1]["name"]):
+        pid = info.get(node_id, {}).get("process", {}).get("id")
         heap = node["jvm"]["mem"]["heap_used_in_bytes"] / 2**20
         rss = rss_mb(pid) if pid and Path(f"/proc/{pid}").exists() else float("nan")
         out.append(f"{node['name']}: resident {rss:.0f} MB, heap in use {heap:.0f} MB")
