@@ -101,17 +101,23 @@ class ClusterSearch:
         sort = request.sort
         if sort == "relevance" and not self.query.positive_clauses():
             sort = "newest"
-        found = self._candidates(admitted, attempt, sort, wanted, recorder.pairs, counts["stats"])
+        deep = start + request.per_page > EXACT_DEPTH
+        found = self._candidates(admitted, attempt, sort, wanted, recorder.pairs, counts["stats"], deep)
         total, facets, hits_raw = found["total"], found["facets"], found["hits"]
         view = CandidateView([candidate(h) for h in hits_raw], counts["stats"], self.engine.terms)
         view.expand = lambda fieldname, pattern, limit: expansions.get(pattern, [])[:limit]
-        if not hits_raw:
+        if deep:  # a page far down (an export): the cluster's order, from ``start``
+            page = [(i, 0.0 if sort != "relevance" else round(float(h["_score"] or 0), 4))
+                    for i, h in enumerate(hits_raw)]
             order = []
-        elif sort != "relevance":
-            order = [(i, 0.0) for i in range(min(len(hits_raw), wanted))]
         else:
-            order = self._order(view, attempt, counts, hits_raw, wanted, start)
-        page = order[start : start + request.per_page]
+            if not hits_raw:
+                order = []
+            elif sort != "relevance":
+                order = [(i, 0.0) for i in range(min(len(hits_raw), wanted))]
+            else:
+                order = self._order(view, attempt, counts, hits_raw, wanted)
+            page = order[start : start + request.per_page]
         missing = [] if wordless else counts["missing"][attempt.exact]
         terms_ = highlight_terms(plan, attempt.exact)
         hits = self._hits(hits_raw, page, terms_)
@@ -181,11 +187,15 @@ class ClusterSearch:
 
     # -- request 2 -----------------------------------------------------------
 
-    def _candidates(self, admitted: dict, attempt: Attempt, sort: str, wanted: int, pairs, stats) -> dict:
+    def _candidates(self, admitted: dict, attempt: Attempt, sort: str, wanted: int, pairs, stats,
+                    deep: bool) -> dict:
+        """The total, the facets and the hits to rank: the best candidates with their analysed
+        fields; by date, the first ``wanted`` with their titles; far down, the page alone."""
         request = self.request
         start = (request.page - 1) * request.per_page
-        body: dict = {"track_total_hits": True, "_source": False, "stored_fields": STORED_FIELDS,
-                      "docvalue_fields": NUMBERS, "aggs": facet_aggs()}
+        ranked = sort == "relevance" and not deep
+        body: dict = {"track_total_hits": True, "_source": False, "docvalue_fields": NUMBERS,
+                      "stored_fields": STORED_FIELDS if ranked else ["title_terms"], "aggs": facet_aggs()}
         if sort != "relevance":
             body["query"] = admitted
             body["sort"] = [{"ts": {"order": "desc" if sort == "newest" else "asc", "missing": "_last"}}]
@@ -198,15 +208,18 @@ class ClusterSearch:
             scored = {"bool": {"filter": [admitted], "should": scoring + [
                 {"bool": {"should": named, "minimum_should_match": 0, "boost": 0.0}}] if named else scoring}}
             body["query"] = recency(scored, stats, self.settings)
-            body["size"] = max(CANDIDATES, wanted + RERANK_DEPTH) if start < EXACT_DEPTH else wanted
+            body["size"] = max(CANDIDATES, wanted + RERANK_DEPTH)
+        if deep:
+            body["from"], body["size"] = start, request.per_page
         if start + request.per_page > WINDOW:
             body["size"] = 0  # past the window: a count and facets, no hits
+            body.pop("from", None)
         body["size"] = min(body["size"], WINDOW)
         got = self.engine.call("search", index=self.index, body=body)
         return {"total": got["hits"]["total"]["value"], "facets": read_facets(got["aggregations"]),
                 "hits": got["hits"]["hits"]}
 
-    def _order(self, view, attempt, counts, hits_raw, wanted, start) -> list[tuple[int, float]]:
+    def _order(self, view, attempt, counts, hits_raw, wanted) -> list[tuple[int, float]]:
         """The embedded engine's ``_order`` over the candidates: exact scores, the top re-ranked."""
         plan = self.plan
         held = None
@@ -220,8 +233,6 @@ class ClusterSearch:
             for i, unit in enumerate(plan.should):
                 weights.append(unit.width * view.idf_of_count(counts["units"][attempt.exact][n_must + i]))
         scores = relevance(view, plan, held, weights, self.settings)
-        if start >= EXACT_DEPTH:  # deep pages: the cluster's order
-            return [(i, round(float(h["_score"] or 0), 4)) for i, h in enumerate(hits_raw)]
         docs = np.arange(len(scores))
         head = docs[np.lexsort((-view.date, -scores))][:RERANK_DEPTH]
         reranked = scores.copy()
