@@ -157,3 +157,22 @@ def test_stats_through_the_cli_on_the_cluster(tmp_path, samples_file, opensearch
         from opensearch_cluster_support import node_urls, request
 
         request("DELETE", f"{node_urls(opensearch_url)[0]}/{env['VNSEARCH_OPENSEARCH_INDEX']}*")
+
+
+@pytest.mark.opensearch
+def test_pages_far_down_list_every_hit_once(tmp_path, write_jsonl, opensearch_url, monkeypatch):
+    from vnsearch.engines.opensearch import search as cluster_search
+
+    monkeypatch.setattr(cluster_search, "EXACT_DEPTH", 20)  # an export's pages beyond the ranked ones
+    monkeypatch.setattr(cluster_search, "CANDIDATES", 20)
+    docs = [article(f"m{i}", f"Tin mưa số {i}", "Trời mưa " * (1 + i % 5), date=f"2021-03-{1 + i % 28:02d}T{i % 24:02d}:00:00+07:00")
+            for i in range(55)]
+    settings = replace(Settings.from_env(), backend="opensearch", opensearch_url=opensearch_url)
+    index_paths(tmp_path / "o", [write_jsonl(docs)], settings)
+    engine = engine_at(tmp_path / "o", settings)
+    for sort in ("newest", "relevance"):
+        pages = [engine.search(SearchRequest(query="mưa", sort=sort, page=p, per_page=10)) for p in range(1, 7)]
+        ids = [h.id for r in pages for h in r.hits]
+        assert sorted(ids) == sorted(d["id"] for d in docs), sort
+    newest = [h.date for p in range(1, 7) for h in engine.search(SearchRequest(query="mưa", sort="newest", page=p)).hits]
+    assert newest == sorted(newest, reverse=True)

@@ -32,8 +32,11 @@ from .ranking import MAX_WILDCARD_TERMS, relevance
 from .view import CandidateView, os_field
 
 SUGGESTION_EVIDENCE = 100  # top-ranked titles read for accented word pairs (as the embedded engine)
-CANDIDATES = 2 * RERANK_DEPTH  # the cluster's best, re-scored exactly
-EXACT_DEPTH = 1000  # pages beyond this many hits keep the cluster's order
+CANDIDATES = 2 * RERANK_DEPTH  # the cluster's best, re-scored exactly, for the first pages
+# Pages further down re-score the cluster's best EXACT_DEPTH; beyond, the cluster's order. The
+# re-scored hits are the cluster's top EXACT_DEPTH reordered, so an export's pages never
+# repeat or miss an article across that line.
+EXACT_DEPTH = 1000
 WINDOW = 20000  # hits a search can page through (the index's max_result_window)
 STORED_FIELDS = ["title_terms", "title_syl", "body_syl", "title_fold", "title_fold_c", "body_fold",
                  "body_fold_c"]  # read without parsing _source
@@ -101,7 +104,7 @@ class ClusterSearch:
         sort = request.sort
         if sort == "relevance" and not self.query.positive_clauses():
             sort = "newest"
-        deep = start + request.per_page > EXACT_DEPTH
+        deep = start >= EXACT_DEPTH
         found = self._candidates(admitted, attempt, sort, wanted, recorder.pairs, counts["stats"], deep)
         total, facets, hits_raw = found["total"], found["facets"], found["hits"]
         view = CandidateView([candidate(h) for h in hits_raw], counts["stats"], self.engine.terms)
@@ -208,7 +211,8 @@ class ClusterSearch:
             scored = {"bool": {"filter": [admitted], "should": scoring + [
                 {"bool": {"should": named, "minimum_should_match": 0, "boost": 0.0}}] if named else scoring}}
             body["query"] = recency(scored, stats, self.settings)
-            body["size"] = max(CANDIDATES, wanted + RERANK_DEPTH)
+            end = start + request.per_page
+            body["size"] = CANDIDATES if end + RERANK_DEPTH <= CANDIDATES else max(EXACT_DEPTH, end)
         if deep:
             body["from"], body["size"] = start, request.per_page
         if start + request.per_page > WINDOW:
