@@ -73,11 +73,14 @@ class ClusterWriter:
         return name
 
     def point_alias(self, name: str, old: str | None) -> None:
+        """Make the alias name ``name`` (in one step, readers never see no index), and delete ``old``."""
         actions = [{"add": {"index": name, "alias": self.alias}}]
-        if old and old != self.alias:
+        if old == self.alias:  # an index made by hand under the alias's name: it gives way first
+            self.client.indices.delete(index=old)
+        elif old:
             actions.insert(0, {"remove": {"index": old, "alias": self.alias}})
         self.client.indices.update_aliases(body={"actions": actions})
-        if old and old != name:
+        if old and old not in (name, self.alias):
             self.client.indices.delete(index=old, ignore_unavailable=True)
 
     def check_format(self, name: str) -> None:
