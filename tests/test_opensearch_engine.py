@@ -176,3 +176,21 @@ def test_pages_far_down_list_every_hit_once(tmp_path, write_jsonl, opensearch_ur
         assert sorted(ids) == sorted(d["id"] for d in docs), sort
     newest = [h.date for p in range(1, 7) for h in engine.search(SearchRequest(query="mưa", sort="newest", page=p)).hits]
     assert newest == sorted(newest, reverse=True)
+
+
+@pytest.mark.opensearch
+def test_rebuild_moves_the_alias_and_leaves_no_index_behind(tmp_path, write_jsonl, opensearch_url):
+    from engine_support import cluster_index_for
+    from opensearch_cluster_support import node_urls, request
+
+    settings = replace(Settings.from_env(), backend="opensearch", opensearch_url=opensearch_url)
+    alias = cluster_index_for(tmp_path / "o")
+    node = node_urls(opensearch_url)[0]
+    index_paths(tmp_path / "o", [write_jsonl(DOCS)], settings)
+    request("PUT", f"{node}/{alias}-20200101000000-1")  # what a rebuild killed midway leaves
+    report = index_paths(tmp_path / "o", [write_jsonl(DOCS[:2], name="b.jsonl")], settings, rebuild=True)
+    assert report.summary() == "2 added, 0 updated, 0 unchanged, 0 deleted, 0 rejected"
+    behind = request("GET", f"{node}/_alias/{alias}")
+    assert len(behind) == 1
+    assert set(request("GET", f"{node}/{alias}-*")) == set(behind)
+    assert engine_at(tmp_path / "o", settings).stats()["articles"] == 2

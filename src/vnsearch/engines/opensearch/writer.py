@@ -20,6 +20,7 @@ import ctypes
 import ctypes.util
 import multiprocessing
 import os
+import re
 import signal
 import time
 from typing import Iterable
@@ -83,6 +84,14 @@ class ClusterWriter:
         if old and old not in (name, self.alias):
             self.client.indices.delete(index=old, ignore_unavailable=True)
 
+    def remove_abandoned(self, current: str | None) -> None:
+        """Delete the indexes earlier rebuilds of this alias left unfinished (a killed run)."""
+        pattern = re.compile(rf"^{re.escape(self.alias)}-\d{{14}}-\d+$")
+        names = self.client.indices.get(index=f"{self.alias}-*", ignore_unavailable=True, allow_no_indices=True)
+        for name in names:
+            if pattern.match(name) and name != current:
+                self.client.indices.delete(index=name, ignore_unavailable=True)
+
     def check_format(self, name: str) -> None:
         meta = self.client.indices.get_mapping(index=name)[name]["mappings"].get("_meta", {})
         if meta.get("vnsearch_mapping") != documents.MAPPING_VERSION:
@@ -99,6 +108,7 @@ class ClusterWriter:
             self.check_format(old)
             target = old
         else:
+            self.remove_abandoned(old)
             target = self.create()
         if not rebuild and old is None:
             self.point_alias(target, None)
