@@ -18,6 +18,8 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+# setuptools builds in ./build: one left by an older checkout would install modules since removed.
+rm -rf build
 # A regular (non-editable) install: the site runs from the installed package.
 .venv/bin/python -m pip install -q .
 .venv/bin/python -m pip install -q --no-deps --force-reinstall . >/dev/null

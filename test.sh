@@ -10,6 +10,8 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+# setuptools builds in ./build: one left by an older checkout would install modules since removed.
+rm -rf build
 .venv/bin/python -m pip install -q ".[test]"
 # Tests import the installed package, not the source tree.
 .venv/bin/python -m pip install -q --no-deps --force-reinstall . >/dev/null
