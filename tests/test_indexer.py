@@ -196,16 +196,43 @@ def test_a_run_ending_on_a_commit_boundary_still_merges(tmp_path, write_jsonl):
     assert len(open_index(tmp_path / "ix").reader().leaf_readers()) < 10  # ten 4-article segments merged
 
 
-def test_an_index_written_before_the_engines_layout_opens_as_it_is(tmp_path, write_jsonl, monkeypatch):
-    """Whoosh pickles the schema's classes by module name; before the engines/ layout that was
-    ``vnsearch.schema``. Such an index must search and accept new articles without a rebuild."""
+def _schema_2(monkeypatch):
+    """Make new indexes as vnsearch wrote them before schema 3: Whoosh's position and
+    frequency encodings (TermPositions, TermFrequency), date and content_hash indexed."""
+    from whoosh import fields
+
     from vnsearch.engines.whoosh import schema
 
+    def positional(scorable=True):
+        field = fields.TEXT(analyzer=schema.TermListAnalyzer(), phrase=True)
+        field.format, field.scorable = schema.TermPositions(field_boost=1.0), scorable
+        return field
+
+    def bag():
+        field = fields.TEXT(analyzer=schema.TermListAnalyzer(), phrase=False)
+        field.format = schema.TermFrequency(field_boost=1.0)
+        return field
+
+    monkeypatch.setattr(schema, "_positional", positional)
+    monkeypatch.setattr(schema, "_bag", bag)
+    monkeypatch.setattr(schema, "_column_only", lambda field: field)
+
+
+def test_an_index_written_before_the_engines_layout_opens_as_it_is(tmp_path, write_jsonl, monkeypatch):
+    """Whoosh pickles the schema's classes by module name; before the engines/ layout that was
+    ``vnsearch.schema``, and the formats were schema 2's. Such an index must search (phrases
+    included) and accept new articles without a rebuild."""
+    from vnsearch.engines.whoosh import schema
+
+    _schema_2(monkeypatch)
     for name in ("TermListAnalyzer", "TermPositions", "TermFrequency"):
         monkeypatch.setattr(getattr(schema, name), "__module__", "vnsearch.schema")
-    index_paths(tmp_path / "ix", [write_jsonl([article("cu", title="Hà Nội mưa lớn")])])
+    index_paths(tmp_path / "ix", [write_jsonl([article("cu", title="Hà Nội mưa lớn", body="Trời Hà Nội mưa lớn cả ngày.")])])
     monkeypatch.undo()
     toc = next((tmp_path / "ix").glob("*.toc")).read_bytes()
     assert b"vnsearch.schema" in toc and b"vnsearch.engines" not in toc
-    assert index_paths(tmp_path / "ix", [write_jsonl([article("moi", title="Hà Nội nắng")])]).added == 1
+    assert b"TermFrequency" in toc and b"TermCounts" not in toc
+    assert index_paths(tmp_path / "ix", [write_jsonl([article("moi", title="Hà Nội nắng", body="Hà Nội nắng nóng.")])]).added == 1
     assert engine_at(tmp_path / "ix").search(query="ha noi").total == 2
+    assert [h.id for h in engine_at(tmp_path / "ix").search(query='"noi mua lon"').hits] == ["cu"]
+    assert [h.id for h in engine_at(tmp_path / "ix").search(query='"nội nắng"').hits] == ["moi"]

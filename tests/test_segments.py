@@ -14,19 +14,23 @@ from vnsearch.readers import read_paths as read_records
 from vnsearch.documents import document_fields
 from vnsearch.engines.whoosh.indexer import Indexer
 from vnsearch.engines.whoosh.store import open_index
-from engine_support import engine_at
+from conftest import article
+from engine_support import engine_at, index_paths
+from vnsearch.search.request import SearchRequest
 
 
 def all_postings(index_dir) -> dict:
-    """Every posting of every indexed field: {(field, term): [(docnum, weight, value), ...]}, and lengths."""
+    """Every posting of every indexed field: {(field, term): [(docnum, weight, positions), ...]}
+    (positions None in fields without them: their value bytes are the format's business), and lengths."""
     ix = open_index(index_dir)
     with ix.reader() as reader:
         postings = {}
         for fieldname, btext in reader.all_terms():
             matcher = reader.postings(fieldname, btext)
+            positional = ix.schema[fieldname].format.supports("positions")
             rows = []
             while matcher.is_active():
-                rows.append((matcher.id(), matcher.weight(), matcher.value()))
+                rows.append((matcher.id(), matcher.weight(), matcher.value_as("positions") if positional else None))
                 matcher.next()
             postings[fieldname, btext] = rows
         lengths = {name: [reader.doc_field_length(d, name) for d in range(reader.doc_count_all())]
@@ -66,6 +70,34 @@ def test_merged_segments_keep_their_postings_in_document_order(tmp_path, sample_
     write_with(segment_writer.SegmentWriter, tmp_path / "ours", sample_articles, commits=3, optimize=True)
     assert len(open_index(tmp_path / "ours").reader().leaf_readers()) == 1
     assert all_postings(tmp_path / "ours") == all_postings(tmp_path / "whoosh")
+
+
+def test_postings_hold_no_more_than_search_reads(tmp_path, write_jsonl):
+    """Counts are weights only, a term of one posting lives in the term index, a date is a column."""
+    records = [article(f"n{i}", title=f"Giá lúa hôm nay {i}", body=f"Giá lúa tăng, giá lúa giảm {i}.") for i in range(3)]
+    index_paths(tmp_path / "ix", [write_jsonl(records)])
+    with open_index(tmp_path / "ix").reader() as reader:
+        assert "date" not in reader.indexed_field_names() and "content_hash" not in reader.indexed_field_names()
+        assert reader.column_reader("content_hash")[2] != reader.column_reader("content_hash")[1]
+        common, rare = reader.term_info("body_fold", "gia"), reader.term_info("body_fold", "2")
+        assert not common.is_inlined() and rare.is_inlined()
+        assert rare.inlined_postings() == ((2,), (1,), ())  # docnum, count as an int, no value bytes
+        matcher = reader.postings("body_pos", "lua")
+        assert matcher.value_as("positions") == [1, 4]  # "gia lua tang gia lua giam"
+        assert matcher.weight() == 1.0  # body_pos is read by phrases only: no weights stored
+
+
+def test_merged_segments_keep_positions_of_inlined_and_block_terms(tmp_path, write_jsonl):
+    """Twelve publishes merge into one segment: rare terms (inlined) and common ones (in blocks)
+    come through the merge with their positions, so phrases still find them."""
+    for n in range(12):
+        index_paths(tmp_path / "ix", [write_jsonl([article(f"p{n}", title=f"Tin số {n}", body=f"Hà Nội mưa lớn ở quận {n}x.")],
+                                                  name=f"p{n}.jsonl")])
+    assert len(open_index(tmp_path / "ix").reader().leaf_readers()) < 10
+    engine = engine_at(tmp_path / "ix")
+    assert engine.search(SearchRequest(query='"mua lon o quan"', per_page=20)).total == 12
+    assert [h.id for h in engine.search(SearchRequest(query='"quận 7x"')).hits] == ["p7"]
+    assert [h.id for h in engine.search(SearchRequest(query="7x")).hits] == ["p7"]
 
 
 def test_memory_pool_yields_terms_and_documents_in_order():

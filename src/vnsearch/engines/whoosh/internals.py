@@ -26,6 +26,10 @@ PRIVATE_API = (
     (whoosh3.W3LeafMatcher, "_next_block"),
     (whoosh3.W3PerDocReader, "_cached_reader"),  # a column reader by name, cached
     (whoosh3.W3FieldWriter, "start_field"),  # overridden to choose block sizes (segment_writer)
+    (whoosh3.W3PostingsWriter, "_mini_weights"),  # overridden: counts pickled as ints (segment_writer)
+    (whoosh3.W3PostingsWriter, "_mini_values"),  # overridden: positions pickled as str
+    (whoosh3.W3PostingsWriter, "written"),  # whether a term has blocks (inlining one posting)
+    (whoosh3.W3TermInfo, "set_inlined"),
 )
 INSTANCE_ATTRIBUTES = {
     "W3LeafMatcher": ("_data", "_blocklength", "_byteids"),

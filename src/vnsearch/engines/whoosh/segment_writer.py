@@ -8,12 +8,18 @@ Whoosh is pure Python, and writing postings was two thirds of indexing time:
   and come out sorted with no pickling.
 - :class:`SegmentWriter` uses that pool, and reads each field's lengths once per
   segment instead of once per posting.
+- :class:`_PostingsWriter` pickles blocks smaller: whole-number weights (counts) as ints,
+  2 bytes each instead of a pickled float's 9, and the ASCII position values of
+  :class:`~vnsearch.engines.whoosh.schema.TextPositions` as ``str``. Whoosh's reader takes
+  both as they are; and it puts a term of one posting into the term index (see
+  :meth:`_PostingsWriter.finish_postings`).
 
 Whoosh internals this module relies on (whoosh3 3.54; see :mod:`.internals` for the
 reading side and the test that checks them all): ``SegmentWriter._flush_segment``
 (replaced), ``.pool``, ``._tempstorage``, ``._added``, ``._finalize_segment()``,
 ``._finish()``, ``W3FieldWriter._postwriter/_postfile/_codec``, ``W3Codec._compression``
-and ``._inlinelimit``.
+and ``._inlinelimit``, ``W3PostingsWriter._mini_weights/_mini_values/finish_postings/._weights/._ids/._format/
+._terminfo/._inlinelimit``, ``W3TermInfo.set_inlined`` (read back by Whoosh's ``ListMatcher``).
 """
 
 from __future__ import annotations
@@ -47,11 +53,59 @@ class Codec(W3Codec):
 class _FieldWriter(W3FieldWriter):
     def start_field(self, fieldname, fieldobj):
         super().start_field(fieldname, fieldobj)
-        limit = BLOCK_LIMITS.get(fieldname)
-        if limit:
-            codec = self._codec
-            self._postwriter = W3PostingsWriter(self._postfile, blocklimit=limit, compression=codec._compression,
-                                                inlinelimit=codec._inlinelimit)
+        codec = self._codec
+        self._postwriter = _PostingsWriter(self._postfile, blocklimit=BLOCK_LIMITS.get(fieldname, codec._blocklimit),
+                                           compression=codec._compression, inlinelimit=codec._inlinelimit)
+
+
+class _PostingsWriter(W3PostingsWriter):
+    """Whoosh's postings writer, with smaller blocks (see the module docstring); the blocks
+    are Whoosh's own pickled tuples, read by Whoosh's unchanged reader."""
+
+    def add_posting(self, id_, weight, vbytes, length=None):
+        # Postings merged in from a segment come back as they were read: no value (None)
+        # for TermCounts, str for TextPositions.
+        if vbytes is None:
+            vbytes = b""
+        elif isinstance(vbytes, str):
+            vbytes = vbytes.encode("ascii")
+        super().add_posting(id_, weight, vbytes, length)
+
+    def _mini_weights(self):
+        weights = self._weights
+        first = weights[0]
+        if all(w == first for w in weights):
+            return None if first == 1.0 else float(first)  # as Whoosh: its reader expects a float
+        if all(map(_small_whole, weights)):
+            return tuple(map(int, weights))
+        return tuple(weights)
+
+    def finish_postings(self):
+        """A term of one posting (about half of all terms) goes into the term index, as the
+        codec's ``inlinelimit`` means: whoosh3 compares ``len < inlinelimit`` and so never
+        inlines, and each such term took a block of its own (about 85 bytes in all)."""
+        if self.written() or not 0 < len(self._ids) <= self._inlinelimit:
+            return super().finish_postings()
+        terminfo = self._terminfo
+        terminfo.add_block(self)
+        weights = [int(w) if _small_whole(w) else w for w in self._weights]
+        values = self._values
+        if getattr(self._format, "ascii_values", False):
+            values = [v.decode("ascii") for v in values]
+        terminfo.set_inlined(self._ids, weights, values)
+        self._terminfo = None
+        return terminfo
+
+    def _mini_values(self):
+        values = super()._mini_values()
+        if isinstance(values, tuple) and getattr(self._format, "ascii_values", False):
+            return tuple(v.decode("ascii") for v in values)
+        return values
+
+
+def _small_whole(weight) -> bool:
+    """Whether a weight is a count (pickled as an int: 2 bytes, not a float's 9)."""
+    return float(weight).is_integer() and 0 <= weight < 2**31
 
 
 class MemoryPostingPool:
