@@ -198,11 +198,40 @@ def verdict(ok: bool) -> str:
 
 def engine_at(index_dir, backend: str | None = None, **settings):
     """The storage engine a bench measures, through the same boundary as the CLI and the site:
-    ``backend`` (else ``$VNSEARCH_BACKEND``, else the embedded engine) over ``index_dir``."""
+    ``backend`` (else ``$VNSEARCH_BACKEND``, else the embedded engine) over ``index_dir``.
+
+    On OpenSearch (``$VNSEARCH_OPENSEARCH_URL``) the directory names an index of the cluster
+    (:func:`cluster_index`), so each bench index has its own there too."""
     from vnsearch.config import Settings
     from vnsearch.engines import open_engine
 
-    return open_engine(Settings.from_env(index_dir=os.fspath(index_dir), backend=backend, **settings))
+    chosen = Settings.from_env(index_dir=os.fspath(index_dir), backend=backend, **settings)
+    if chosen.backend == "opensearch" and "opensearch_index" not in settings:
+        chosen = Settings.from_env(index_dir=os.fspath(index_dir), backend=backend,
+                                   opensearch_index=cluster_index(index_dir), **settings)
+    return open_engine(chosen)
+
+
+def backend_name() -> str:
+    """The engine the benches measure: ``$VNSEARCH_BACKEND`` (``--backend`` sets it), else whoosh."""
+    return os.environ.get("VNSEARCH_BACKEND") or "whoosh"
+
+
+def per_backend(path: Path) -> Path:
+    """Where a bench keeps what it built for the engine it measures (the embedded one: ``path``)."""
+    name = backend_name()
+    return path if name == "whoosh" else path.with_name(f"{path.name}-{name}")
+
+
+def cluster_index(index_dir) -> str:
+    """The cluster index a bench directory stands for: ``vnsearch-bench-`` and its path under bench/out."""
+    path = Path(index_dir).resolve()
+    try:
+        path = path.relative_to(OUT.resolve())
+    except ValueError:
+        pass
+    slug = "".join(c if c.isalnum() else "-" for c in str(path).lower()).strip("-")
+    return f"vnsearch-bench-{slug}"
 
 
 def index_files(index_dir, paths, backend: str | None = None, **options):

@@ -22,6 +22,7 @@ import argparse
 import collections
 import cProfile
 import json
+import os
 import pstats
 import random
 import re
@@ -50,11 +51,11 @@ _WORD_RE = re.compile(r"^[^\W\d_]+$")  # letters only: no digits, no punctuation
 # -- the index ----------------------------------------------------------------
 
 def index_dir(limit: int) -> Path:
-    return common.OUT / f"vietnews{limit // 1000}k"
+    return common.per_backend(common.OUT / f"vietnews{limit // 1000}k")
 
 
 def _record_path(limit: int) -> Path:
-    return common.OUT / f"vietnews{limit // 1000}k.complete.json"
+    return index_dir(limit).with_name(index_dir(limit).name + ".complete.json")
 
 
 def _read_record(limit: int) -> dict:
@@ -79,7 +80,7 @@ def index_is_complete(limit: int) -> bool:
         return False
     try:
         # Articles published into it since (a freshness test, say) do not make it stale.
-        return engine.searcher().view().doc_count >= record["articles"]
+        return engine.stats()["articles"] >= record["articles"]
     finally:
         engine.close()
 
@@ -103,14 +104,18 @@ def build_index(limit: int) -> None:
     count = common.write_jsonl(common.iter_corpus("vietnews", limit), source)
     print(f"indexing them into {target} (vnsearch index; this takes a while)", flush=True)
     started = time.perf_counter()
+    target.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    if common.backend_name() == "opensearch":
+        env["VNSEARCH_OPENSEARCH_INDEX"] = common.cluster_index(target)
     proc = subprocess.run([str(common.VNSEARCH), "index", str(source), "--index-dir", str(target), "-q"],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=env)
     seconds = time.perf_counter() - started
     print(proc.stdout.strip(), proc.stderr.strip()[-2000:], sep="\n", flush=True)
     if proc.returncode not in (0, 1):  # 1: some records rejected, reported above
         sys.exit(f"latency: vnsearch index failed with status {proc.returncode}; see its output above")
     engine = engine_at(str(target))
-    articles = engine.searcher().view().doc_count
+    articles = engine.stats()["articles"]
     engine.close()
     _write_record(limit, status="complete", articles=articles, records=count, seconds=round(seconds, 1),
                   built=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
@@ -307,7 +312,12 @@ def main() -> None:
     parser.add_argument("--profile", type=int, default=15, metavar="N",
                         help="then list the N functions with the most own time under cProfile (0: skip)")
     parser.add_argument("--build-only", action="store_true", help="build the index if needed and stop")
+    parser.add_argument("--backend", choices=("whoosh", "opensearch"),
+                        help="the storage engine (default: $VNSEARCH_BACKEND, else whoosh); "
+                             "opensearch needs VNSEARCH_OPENSEARCH_URL")
     args = parser.parse_args()
+    if args.backend:
+        os.environ["VNSEARCH_BACKEND"] = args.backend
 
     common.corpus_path("vietnews")
     if not index_is_complete(args.limit):
@@ -324,7 +334,8 @@ def main() -> None:
     )
     engine = engine_at(path, cache_size=0)  # measure the work, not the result cache
     record = _read_record(args.limit)
-    print(f"index: {path}, {engine.searcher().view().doc_count:,} articles in {len(engine.searcher().view().leaves)} segments, "
+    info = engine.stats()
+    print(f"engine {common.backend_name()}; index: {info['index_dir']}, {info['articles']:,} articles in {info['segments']} segments, "
           f"built {record.get('built', '?')} (analysis version {record.get('analysis_version')})")
     engine.close()
     queries = draw_queries(args.limit, args.queries, args.seed)
@@ -354,6 +365,9 @@ def main() -> None:
     print(f"warm (second pass, postings cached, result cache cleared): p50 "
           f"{common.median(common.percentile(r['warm'], 50) for r in runs):.1f} ms, p95 "
           f"{common.median(common.percentile(r['warm'], 95) for r in runs):.1f} ms")
+    if common.backend_name() != "whoosh":
+        print("\n(the step breakdown and the profile time the embedded engine's own steps: skipped)")
+        return
     if args.slowest:
         breakdown(path, queries, args.slowest)
     if args.profile:

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import os
 import random
 import shutil
 import time
@@ -197,12 +198,13 @@ class Evaluation:
 
 
 def build_systems(records: list[dict], path, reuse_index: bool) -> dict:
-    index_dir = common.OUT / "relevance" / "vnsearch-dantri"
+    index_dir = common.per_backend(common.OUT / "relevance" / "vnsearch-dantri")
     if not reuse_index or not index_dir.exists():
         shutil.rmtree(index_dir, ignore_errors=True)
+        index_dir.mkdir(parents=True)
         t0 = time.perf_counter()
         report = common.index_files(index_dir, [path], rebuild=True)
-        print(f"vnsearch index of dantri: {report.summary()} in {time.perf_counter() - t0:.0f} s")
+        print(f"vnsearch index of dantri ({common.backend_name()}): {report.summary()} in {time.perf_counter() - t0:.0f} s")
     t0 = time.perf_counter()
     b1 = whoosh_index(b1_analyzer(), records)
     b2 = whoosh_index(b2_analyzer(), records)
@@ -318,6 +320,9 @@ def parse_args() -> argparse.Namespace:
                         help="accented syllables drawn for accent precision (default 60)")
     parser.add_argument("--vietnews", type=int, default=relevance_long.ARTICLES,
                         help=f"vietnews articles indexed for the long queries (default {relevance_long.ARTICLES:,})")
+    parser.add_argument("--backend", choices=("whoosh", "opensearch"),
+                        help="the storage engine vnsearch runs on (default: $VNSEARCH_BACKEND, else whoosh); "
+                             "opensearch needs VNSEARCH_OPENSEARCH_URL")
     parser.add_argument("--rebuild", action="store_true",
                         help="rebuild the vietnews indexes in bench/out/relevance/ (reused when present)")
     args = parser.parse_args()
@@ -330,9 +335,11 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    if args.backend:
+        os.environ["VNSEARCH_BACKEND"] = args.backend
     run = [s for s in SECTIONS if s in args.sections]
     common.print_header("relevance: " + "; ".join(SECTIONS[s] for s in run),
-                        f"seed {args.seed}, sample {args.sample}"
+                        f"seed {args.seed}, sample {args.sample}, engine {common.backend_name()}"
                         + (f", {args.syllables} accented syllables" if "accent" in run else ""))
     if {"known", "accent", "oneoff"} & set(run):
         records = list(common.iter_corpus("dantri"))

@@ -81,7 +81,7 @@ def _built(directory: Path, seconds: float, **info) -> None:
 
 
 def vnsearch_index(articles: list[dict], root: Path, rebuild: bool) -> Path:
-    directory = root / "vnsearch"
+    directory = common.per_backend(root / "vnsearch")
     marker = _reusable(directory, rebuild)
     if marker:
         stale = marker.get("fingerprint") != indexing_fingerprint()
@@ -89,12 +89,13 @@ def vnsearch_index(articles: list[dict], root: Path, rebuild: bool) -> Path:
               + ("; WARNING: vnsearch's indexing code changed since; --rebuild to rebuild it" if stale else ""))
         return directory
     shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
     source = root / "articles-without-summary.jsonl"
     common.write_jsonl(({k: v for k, v in a.items() if k != "summary"} for a in articles), source)
     t0 = time.perf_counter()
     report = common.index_files(directory, [source], rebuild=True)
     seconds = time.perf_counter() - t0
-    print(f"vnsearch index of {len(articles):,} vietnews articles without summary: {report.summary()} "
+    print(f"vnsearch index ({common.backend_name()}) of {len(articles):,} vietnews articles without summary: {report.summary()} "
           f"in {seconds:.0f} s ({len(articles) / seconds:.0f} articles/s)")
     _built(directory, seconds, fingerprint=indexing_fingerprint(), articles=len(articles))
     return directory

@@ -37,9 +37,16 @@ def _sample_index_template(tmp_path_factory, samples_file) -> Path:
 
 
 @pytest.fixture
-def sample_index(_sample_index_template, tmp_path) -> Path:
-    """A fresh copy of an index of the sample articles, safe to modify."""
+def sample_index(_sample_index_template, tmp_path, samples_file) -> Path:
+    """A fresh copy of an index of the sample articles, safe to modify (on the cluster, when
+    the tests run there: a fresh index of its own)."""
+    from engine_support import on_cluster
+
     target = tmp_path / "index"
+    if on_cluster():
+        target.mkdir()
+        index_paths(target, [samples_file])
+        return target
     shutil.copytree(_sample_index_template, target)
     return target
 
@@ -135,3 +142,39 @@ def opensearch_cluster(_local_cluster):
     yield _local_cluster
     _local_cluster.restore()
     wait_for_health(_local_cluster.url, "green", len(_local_cluster.nodes))
+
+
+# --- Both engines: tests of the engine-independent rules run on each ------------------------
+
+
+@pytest.fixture(scope="module", params=["whoosh", pytest.param("opensearch", marks=pytest.mark.opensearch)])
+def backend(request):
+    """The storage engine a test module runs on: the embedded one always, the cluster when
+    ``VNSEARCH_OPENSEARCH_URL`` answers (tests marked ``opensearch``). It is set in the
+    environment (``VNSEARCH_BACKEND``), as a newsroom sets it, so the CLI and the site built
+    inside the tests use it too; ``engine_support`` gives each index directory its own index
+    on the cluster."""
+    with pytest.MonkeyPatch.context() as patch:
+        if request.param == "opensearch":
+            url = request.getfixturevalue("opensearch_url")
+            patch.setenv("VNSEARCH_OPENSEARCH_URL", url)
+            _CLUSTERS_USED.add(url)
+        patch.setenv("VNSEARCH_BACKEND", request.param)
+        yield request.param
+
+
+_CLUSTERS_USED: set = set()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remove_test_indexes():
+    """Delete the indexes this session wrote on a cluster (and their aliases) when it ends."""
+    yield
+    from engine_support import TEST_INDEX_PREFIX
+    from opensearch_cluster_support import node_urls, request as cluster_request
+
+    for url in _CLUSTERS_USED:
+        try:
+            cluster_request("DELETE", f"{node_urls(url)[0]}/{TEST_INDEX_PREFIX}*")
+        except OSError:
+            pass

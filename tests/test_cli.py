@@ -9,13 +9,16 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import article
+from engine_support import cli_env
 from vnsearch.cli import main
+
+pytestmark = pytest.mark.usefixtures("backend")  # each command on both engines
 
 
 @pytest.fixture
 def run():
     def invoke(*args, env=None):
-        return CliRunner().invoke(main, [str(a) for a in args], env=env, catch_exceptions=False)
+        return CliRunner().invoke(main, [str(a) for a in args], env=cli_env(args, env), catch_exceptions=False)
 
     return invoke
 

@@ -3,11 +3,11 @@ filter per syllable, long queries need most of their words, title-only articles,
 abbreviations and loanwords that stand for each other."""
 
 import json
+from dataclasses import replace
 
 import pytest
 
 from conftest import article
-from vnsearch.config import Settings
 from engine_support import index_paths
 from engine_support import engine_at
 from vnsearch.synonyms import Synonyms, SynonymsError
@@ -39,8 +39,11 @@ DOCS = [
 ]
 
 
+pytestmark = pytest.mark.usefixtures("backend")  # each test on both engines
+
+
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory):
+def engine(tmp_path_factory, backend):
     tmp = tmp_path_factory.mktemp("matching")
     path = tmp / "docs.jsonl"
     path.write_text("\n".join(json.dumps(d, ensure_ascii=False) for d in DOCS), encoding="utf-8")
@@ -175,7 +178,7 @@ def test_loanword_spellings_are_one_and_highlighted(engine):
 def test_newsroom_synonyms_file_adds_groups(engine, tmp_path):
     own = tmp_path / "synonyms.txt"
     own.write_text("# our own\nkho hàng, nhà kho\nSJC => vàng miếng\n", encoding="utf-8")
-    mine = engine_at(engine.index_dir, Settings(synonyms=str(own)))
+    mine = engine_at(engine.settings.index_dir, replace(engine.settings, synonyms=str(own)))
     assert set(ids(mine.search(query="nhà kho"))) == {"fire"}
     assert ids(mine.search(query="SJC")) == ["gold"]
 

@@ -37,8 +37,11 @@ DOCS = [
 ]
 
 
+pytestmark = pytest.mark.usefixtures("backend")  # each test on both engines
+
+
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory):
+def engine(tmp_path_factory, backend):
     tmp = tmp_path_factory.mktemp("search")
     path = tmp / "docs.jsonl"
     import json
@@ -97,9 +100,9 @@ def test_newer_article_ranks_higher_among_equals(engine):
 
 
 def test_recency_boost_is_configurable(tmp_path_factory, engine):
-    from vnsearch.config import Settings
+    from dataclasses import replace
 
-    flat = engine_at(engine.index_dir, Settings(recency_weight=0.0))
+    flat = engine_at(engine.settings.index_dir, replace(engine.settings, recency_weight=0.0))
     scores = {h.id: h.score for h in flat.search(query="giá vàng").hits}
     assert scores["new"] == scores["old"]
 

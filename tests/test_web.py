@@ -18,15 +18,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import article
-from engine_support import index_paths
+from engine_support import app_at, index_paths, on_cluster
 from vnsearch.search import FacetValue, SearchRequest
 from vnsearch.web import SECURITY_HEADERS, create_app, facets
 from vnsearch.web.params import ParamError, parse_search_args, request_args
 
+pytestmark = pytest.mark.usefixtures("backend")  # the site and its API on both engines
+
 
 @pytest.fixture
 def app(sample_index):
-    return create_app({"TESTING": True, "INDEX_DIR": str(sample_index)})
+    return app_at({"TESTING": True, "INDEX_DIR": str(sample_index)})
 
 
 @pytest.fixture
@@ -342,7 +344,7 @@ def hostile_client(sample_index, write_jsonl):
                      author="<img src=x onerror=alert(2)>", category="<i>Lạ</i>", url="javascript:alert(3)",
                      date="2021-04-01T08:00:00+07:00")
     index_paths(sample_index, [write_jsonl([record])])
-    return create_app({"TESTING": True, "INDEX_DIR": str(sample_index)}).test_client()
+    return app_at({"TESTING": True, "INDEX_DIR": str(sample_index)}).test_client()
 
 
 @pytest.mark.parametrize("url", ["/?q=tin+nong", "/article/xss-1", "/?q=tin+nong&category=%3Ci%3EL%E1%BA%A1%3C%2Fi%3E"])
@@ -412,7 +414,7 @@ def test_only_get_and_head_are_served(app, client):
 
 def test_app_never_runs_in_debug_mode(sample_index, monkeypatch):
     monkeypatch.setenv("FLASK_DEBUG", "1")
-    app = create_app({"INDEX_DIR": str(sample_index)})
+    app = app_at({"INDEX_DIR": str(sample_index)})
     assert app.debug is False
 
 
@@ -515,7 +517,7 @@ def test_feed_is_rss_of_the_newest_matches(client):
 def test_feed_holds_the_20_newest(sample_index, write_jsonl):
     extra = [article(f"them-{n:02d}", date=f"2022-01-{n:02d}T08:00:00+07:00") for n in range(1, 11)]
     index_paths(sample_index, [write_jsonl(extra)])
-    client = create_app({"TESTING": True, "INDEX_DIR": str(sample_index)}).test_client()
+    client = app_at({"TESTING": True, "INDEX_DIR": str(sample_index)}).test_client()
     items = ET.fromstring(client.get("/feed").data).findall("channel/item")
     assert len(items) == 20  # of 23
     assert items[0].findtext("guid").endswith("/article/them-10")
@@ -560,6 +562,8 @@ def test_unexpected_error_renders_a_page_and_is_logged(app, client, monkeypatch,
 
 
 def test_index_dir_comes_from_the_environment(sample_index, monkeypatch):
+    if on_cluster():
+        pytest.skip("VNSEARCH_INDEX_DIR is the embedded engine's; the cluster's index is VNSEARCH_OPENSEARCH_INDEX")
     monkeypatch.setenv("VNSEARCH_INDEX_DIR", str(sample_index))
     app = create_app()
     assert app.config["INDEX_DIR"] == str(sample_index)
@@ -567,7 +571,7 @@ def test_index_dir_comes_from_the_environment(sample_index, monkeypatch):
 
 
 def test_missing_index_answers_503_in_vietnamese_not_500(tmp_path):
-    client = create_app({"INDEX_DIR": str(tmp_path / "nothing")}).test_client()
+    client = app_at({"INDEX_DIR": str(tmp_path / "nothing")}).test_client()
     page = client.get("/?q=hà+nội")
     assert page.status_code == 503 and "Chưa có dữ liệu để tìm kiếm" in page.get_data(as_text=True)
     api = client.get("/api/search?q=ha+noi")
@@ -640,7 +644,7 @@ def site_client(sample_index, write_jsonl):
              article("nbsp", title="Giá vàng lúc&nbsp11h &amp; chiều nay", body="Giá vàng tăng.",
                      date="2021-04-29T11:00:00+07:00", category="Kinh doanh")]
     index_paths(sample_index, [write_jsonl(extra)])
-    return create_app({"TESTING": True, "INDEX_DIR": str(sample_index)}).test_client()
+    return app_at({"TESTING": True, "INDEX_DIR": str(sample_index)}).test_client()
 
 
 def test_misspelled_query_shows_the_corrected_results_with_a_link_to_the_words_as_typed(client):
@@ -770,7 +774,7 @@ def test_csv_export_holds_every_page_of_a_search(client):
 
 def test_csv_export_walks_past_one_library_page(sample_index, write_jsonl):
     index_paths(sample_index, [write_jsonl([article(f"n{i:03d}", title=f"Tin số {i}") for i in range(150)])])
-    client = create_app({"TESTING": True, "INDEX_DIR": str(sample_index)}).test_client()
+    client = app_at({"TESTING": True, "INDEX_DIR": str(sample_index)}).test_client()
     rows = csv_rows(client.get("/api/search.csv", query_string={"q": "tin so"}))
     assert len(rows) == 1 + 150 and len({r[1] for r in rows[1:]}) == 150
 
@@ -783,7 +787,7 @@ def test_months_csv_counts_every_month_gaps_included(client):
 
 def test_csv_cells_never_become_formulas(sample_index, write_jsonl):
     index_paths(sample_index, [write_jsonl([article("f", title="=HYPERLINK(\"http://x\") Tin lạ")])])
-    client = create_app({"TESTING": True, "INDEX_DIR": str(sample_index)}).test_client()
+    client = app_at({"TESTING": True, "INDEX_DIR": str(sample_index)}).test_client()
     assert csv_rows(client.get("/api/search.csv", query_string={"q": "tin la"}))[1][2].startswith("'=HYPERLINK")
 
 
@@ -805,7 +809,7 @@ def test_cors_is_off_by_default(client):
 
 def test_cors_allows_the_listed_origins_on_the_api_and_feed_only(sample_index, monkeypatch):
     monkeypatch.setenv("VNSEARCH_CORS_ORIGINS", "https://toasoan.vn, https://m.toasoan.vn/")
-    client = create_app({"TESTING": True, "INDEX_DIR": str(sample_index)}).test_client()
+    client = app_at({"TESTING": True, "INDEX_DIR": str(sample_index)}).test_client()
     for url in ("/api/search?q=ha", "/api/suggest?q=ha", "/feed", "/api/months.csv"):
         response = client.get(url, headers={"Origin": "https://m.toasoan.vn"})
         assert response.headers.get("Access-Control-Allow-Origin") == "https://m.toasoan.vn", url
@@ -815,7 +819,7 @@ def test_cors_allows_the_listed_origins_on_the_api_and_feed_only(sample_index, m
 
 
 def test_access_log_writes_a_line_per_request(sample_index, capsys):
-    client = create_app({"TESTING": True, "INDEX_DIR": str(sample_index), "ACCESS_LOG": True}).test_client()
+    client = app_at({"TESTING": True, "INDEX_DIR": str(sample_index), "ACCESS_LOG": True}).test_client()
     client.get("/api/search", query_string={"q": "bí mật"})
     client.get("/no-such-page")
     lines = capsys.readouterr().err.strip().splitlines()

@@ -203,7 +203,9 @@ def serve(index_dir, host, port, threads, workers, no_access_log):
     with engine_errors():
         open_engine(settings).check()  # fail here, clearly, rather than in every worker; opens no segment
     how = f"{workers} gunicorn workers" if serving.uses_gunicorn(workers) else "waitress, one process"
-    click.echo(f"vnsearch: serving {os.path.abspath(index_dir)} on http://{host}:{port}/ ({how})", err=True)
+    where = (f"the index {settings.opensearch_index!r} of the OpenSearch cluster at {settings.opensearch_url}"
+             if settings.backend == "opensearch" else os.path.abspath(index_dir))
+    click.echo(f"vnsearch: serving {where} on http://{host}:{port}/ ({how})", err=True)
     serving.serve(index_dir, host, port, workers, threads, access_log=not no_access_log)
 
 

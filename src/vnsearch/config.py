@@ -33,7 +33,7 @@ def default_index_dir(environ=os.environ) -> str:
 class Settings:
     """Every setting of vnsearch; each is read from ``VNSEARCH_<NAME>`` (the README lists them)."""
 
-    backend: str = "whoosh"  # the storage engine (see vnsearch.engines)
+    backend: str = "whoosh"  # the storage engine (see vnsearch.engines): "whoosh" (embedded) or "opensearch"
     index_dir: str = field(default_factory=default_index_dir)  # see default_index_dir
     lock_timeout: float = 10.0  # seconds a second indexer waits for the write lock
     commit_every: int = 20000  # articles per commit in a long run (a publish commits once, at its end)
@@ -47,6 +47,10 @@ class Settings:
     cache_mb: float = 96.0  # postings and match masks kept in memory, per server process
     cors_origins: str = ""  # web origins whose pages may read /api/ and /feed (comma-separated; * for any)
     serve_workers: int = 0  # server processes for `vnsearch serve` (0: one per core)
+    opensearch_url: str = "http://127.0.0.1:9200"  # one or more node addresses, comma-separated
+    opensearch_index: str = "vnsearch"  # the index name (an alias) on the cluster
+    opensearch_shards: int = 1  # primary shards of a new index: one keeps facet counts and scores exact
+    opensearch_replicas: int = 1  # copies of each shard on other nodes: search survives a lost node
 
     @classmethod
     def from_env(cls, environ=os.environ, **overrides) -> "Settings":

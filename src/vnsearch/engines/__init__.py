@@ -4,7 +4,8 @@ An engine stores the analysed documents of :mod:`vnsearch.documents` and answers
 requests of :mod:`vnsearch.search` by the rules and the ranking that package defines:
 
 - ``whoosh`` (:mod:`vnsearch.engines.whoosh`): embedded, an index directory, nothing to start;
-- a second, distributed engine fits behind the same :class:`Engine` protocol.
+- ``opensearch`` (:mod:`vnsearch.engines.opensearch`): a newsroom's OpenSearch cluster, the
+  same analysis and ranking (only that folder imports ``opensearchpy``).
 
 May import: every lower layer (the text layer, articles, documents, search, config).
 Only ``engines/whoosh/`` imports Whoosh. Never the CLI or the web.
@@ -19,7 +20,7 @@ from vnsearch.config import Settings
 from vnsearch.documents import IndexReport
 from vnsearch.search import Hit, SearchRequest, SearchResult
 
-BACKENDS = ("whoosh",)
+BACKENDS = ("whoosh", "opensearch")
 
 
 class EngineError(RuntimeError):
@@ -93,5 +94,12 @@ def open_engine(settings: Settings | None = None) -> Engine:
         from vnsearch.engines.whoosh import WhooshEngine
 
         return WhooshEngine(settings)
+    if settings.backend == "opensearch":
+        try:
+            from vnsearch.engines.opensearch import OpenSearchEngine
+        except ImportError as exc:
+            raise EngineError(f"VNSEARCH_BACKEND=opensearch needs opensearch-py ({exc}): "
+                              "pip install 'vnsearch[opensearch]'") from None
+        return OpenSearchEngine(settings)
     raise EngineError(f"unknown storage engine {settings.backend!r} (VNSEARCH_BACKEND): "
                       f"use one of {', '.join(BACKENDS)}")
