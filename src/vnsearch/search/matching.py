@@ -36,6 +36,7 @@ from vnsearch.synonyms import Synonyms, Variant
 ALL_WORDS_UP_TO = 4  # syllables: about two Vietnamese words
 MOST_WORDS_UP_TO = 12  # syllables: a headline-sized description
 LONG_QUERY_SHARE = 0.6  # of a longer query (tuned on vietnews leads, seed 11; 0.4-0.6 rank alike)
+MAX_WILDCARD_TERMS = 50  # the terms a wildcard matches: its most frequent ones
 
 
 def needed(width: int) -> int:

@@ -27,7 +27,7 @@ from vnsearch.synonyms import load_cached as load_synonyms
 from . import queries as q
 from .client import connect, reachable
 from .documents import TEXT_FIELDS
-from .ranking import related_scores
+from vnsearch.search.scoring import related_scores
 from .search import DATED, NUMBERS, STORED_FIELDS, ClusterSearch, average_lengths, candidate, facet_aggs, hit_of, read_facets
 from .view import CandidateView, GlobalTerms
 from .writer import ClusterWriter

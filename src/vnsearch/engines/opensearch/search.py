@@ -21,14 +21,14 @@ import numpy as np
 
 from vnsearch.query import parse
 from vnsearch.search import snippets
-from vnsearch.search.matching import Plan, highlight_terms, relaxations
+from vnsearch.search.matching import MAX_WILDCARD_TERMS, Plan, highlight_terms, relaxations
 from vnsearch.search.ranking import RERANK_DEPTH, W_COMPOUND, W_TITLE, title_boosts
 from vnsearch.search.results import FacetValue, Hit, SearchResult, vietnam_time
 from vnsearch.search.suggest import proper_case, suggestion_for
 
 from . import queries as q
 from .documents import TEXT_FIELDS
-from .ranking import MAX_WILDCARD_TERMS, relevance
+from .ranking import relevance
 from .view import CandidateView, os_field
 
 SUGGESTION_EVIDENCE = 100  # top-ranked titles read for accented word pairs (as the embedded engine)

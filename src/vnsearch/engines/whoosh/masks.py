@@ -10,11 +10,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vnsearch import analysis
-from vnsearch.search.matching import Plan, Unit, name_matches, relaxations
+from vnsearch.search.matching import MAX_WILDCARD_TERMS, Plan, Unit, name_matches, relaxations
 from vnsearch.query import Clause
 from vnsearch.engines.whoosh.view import IndexView
 
-MAX_WILDCARD_TERMS = 50
 
 
 @dataclass

@@ -25,6 +25,7 @@ from vnsearch.engines.whoosh.caches import ByteCache, Vocabulary, cache_budget
 from vnsearch.engines.whoosh.view import NEAR_FIELD, IndexView
 from vnsearch.query import parse
 from vnsearch.search import pipeline, snippets
+from vnsearch.search.scoring import related_scores
 from vnsearch.search.matching import Plan, highlight_terms
 from vnsearch.search.request import SearchRequest, categories_of
 from vnsearch.search.results import FacetValue, Hit, SearchResult, month_label, vietnam_time
@@ -152,7 +153,7 @@ class WhooshSearcher:
             mask &= view.live
             mask[docnum] = False
             docs = np.flatnonzero(mask)
-            scores = scoring.related_scores(view, keys, docs)
+            scores = related_scores(view, keys, docs)
             top = np.argsort(-scores, kind="stable")[:n]
             return [build_hit(view, int(docs[i]), round(float(scores[i]), 4), set()) for i in top]
 
