@@ -258,9 +258,9 @@ class IndexView:
         if missing:
             live = set(self.segment_ids)
             per_segment = {sid: v for sid, v in (per_segment or {}).items() if sid in live}
-            by_offset = {offset: (sid, r) for sid, (r, offset) in zip(self.segment_ids, self.leaves)}
-            for subsearcher, offset in self.searcher.leaf_searchers():
-                segment_id, segreader = by_offset[offset]
+            # Matched by position, not by offset: an empty segment shares its offset with the next.
+            subsearchers = [s for s, _offset in self.searcher.leaf_searchers()]
+            for segment_id, (segreader, _offset), subsearcher in zip(self.segment_ids, self.leaves, subsearchers):
                 if segment_id in missing:
                     # a 1-tuple, as the cache sizes a segment's entry by its first array
                     per_segment[segment_id] = (segment_phrase_docs(segreader, subsearcher, positional, terms),)
