@@ -96,13 +96,12 @@ def test_postings_of_unchanged_segments_are_kept_across_a_commit(sample_index, w
 
 
 def test_phrase_checks_of_unchanged_segments_are_kept_across_a_commit(sample_index, write_jsonl, monkeypatch):
-    from whoosh.query import Phrase
-
     engine = _engine(sample_index)
     assert engine.search(query='"hòa bình"').total == 4
-    checked = []  # the segment searchers a phrase's positions are checked in
-    original = Phrase.docs
-    monkeypatch.setattr(Phrase, "docs", lambda self, searcher: checked.append(searcher) or original(self, searcher))
+    checked = []  # the segments a phrase's positions are checked in
+    original = view_module.segment_phrase_docs
+    monkeypatch.setattr(view_module, "segment_phrase_docs",
+                        lambda segreader, *args: checked.append(segreader) or original(segreader, *args))
     index_paths(sample_index, [write_jsonl([article(
         "hb-1", title="Hòa Bình mở lễ hội mùa lúa mới", body="Bà con Hòa Bình vui mừng đón mùa lúa mới.")])])
     _follow_commits_now(engine)
@@ -182,3 +181,16 @@ def test_segment_arrays_read_from_the_map_equal_whooshs_own_reading(sample_index
     assert internals.slow_columns == before
     assert engine.search(query="hồi ký", date_to=__import__("datetime").date(1960, 1, 1)).total == 1
     engine.close()
+
+
+def test_a_pickle_is_read_from_the_map_in_one_peek_not_a_read_per_opcode(monkeypatch):
+    import pickle
+
+    data = pickle.dumps((128, 40213, 3.0, 1, 12, 200)) + b"block data"
+    buf = mapped.MemoryFile(memoryview(data))
+    reads = []
+    original = mapped.MemoryFile.read
+    monkeypatch.setattr(mapped.MemoryFile, "read", lambda self, n=-1: reads.append(n) or original(self, n))
+    assert pickle.load(buf) == (128, 40213, 3.0, 1, 12, 200)
+    assert buf.read(5) == b"block"  # the unpickler left the position just after the pickle
+    assert len(reads) <= 2

@@ -82,6 +82,13 @@ def count_slow_column() -> None:
     slow_columns += 1
 
 
+def _leaf(matcher):
+    """The block-reading matcher under Whoosh's deletion filter, if any."""
+    while hasattr(matcher, "child") and not hasattr(matcher, "_read_data"):
+        matcher = matcher.child
+    return matcher
+
+
 def read_postings(matcher) -> tuple[np.ndarray, np.ndarray]:
     """All ids and weights of a Whoosh leaf matcher, a block at a time.
 
@@ -90,8 +97,7 @@ def read_postings(matcher) -> tuple[np.ndarray, np.ndarray]:
     posting list of 50,000 documents take milliseconds. Deleted documents are filtered
     by the caller (the view's live mask), so Whoosh's deletion filter is unwrapped.
     """
-    while hasattr(matcher, "child") and not hasattr(matcher, "_read_data"):
-        matcher = matcher.child
+    matcher = _leaf(matcher)
     ids_blocks, tf_blocks = [], []
     if hasattr(matcher, "_read_data") and hasattr(matcher, "_next_block"):
         while matcher.is_active():
@@ -122,3 +128,31 @@ def read_postings(matcher) -> tuple[np.ndarray, np.ndarray]:
     if not ids_blocks:
         return EMPTY_IDS, EMPTY_TF
     return np.concatenate(ids_blocks), np.concatenate(tf_blocks)
+
+
+def read_values(matcher) -> tuple[np.ndarray, list]:
+    """All ids and encoded values (positions, as the field's format wrote them) of a Whoosh
+    leaf matcher, a block at a time; deleted documents included, as in :func:`read_postings`."""
+    matcher = _leaf(matcher)
+    ids_blocks, values = [], []
+    if hasattr(matcher, "_read_data") and hasattr(matcher, "_next_block"):
+        while matcher.is_active():
+            if matcher._data is None:
+                matcher._read_data()
+            block_ids = np.asarray(matcher._data[0], dtype=np.int64)
+            ids_blocks.append(block_ids if matcher._byteids else np.cumsum(block_ids))
+            values.extend(matcher._data[2])
+            matcher._next_block()
+    else:  # postings inlined in the term index: the public way
+        if type(matcher).__name__ != "ListMatcher":
+            global slow_reads
+            slow_reads += 1
+        ids = []
+        while matcher.is_active():
+            ids.append(matcher.id())
+            values.append(matcher.value())
+            matcher.next()
+        ids_blocks.append(np.array(ids, dtype=np.int64))
+    if not ids_blocks:
+        return EMPTY_IDS, []
+    return np.concatenate(ids_blocks), values
