@@ -66,6 +66,22 @@ class TermListAnalyzer(Tokenizer):
                 yield token
 
 
+def term_positions(value: str) -> dict[str, list[int]]:
+    """Each term of pre-analysed text with its positions; terms joined by ``/`` share one.
+
+    >>> term_positions("so cong/cong_thuong thuong cong")
+    {'so': [0], 'cong': [1, 3], 'cong_thuong': [1], 'thuong': [2]}
+    """
+    positions = defaultdict(list)
+    for pos, slot in enumerate(value.split()):
+        if "/" in slot:
+            for term in slot.split("/"):
+                positions[term].append(pos)
+        else:
+            positions[slot].append(pos)
+    return dict(positions)
+
+
 class TermPositions(formats.Positions):
     """Whoosh's positions format, fed pre-analysed text without building Token objects
     (schema 2; kept so indexes written with it open and search as they are).
@@ -76,13 +92,7 @@ class TermPositions(formats.Positions):
 
     def word_values(self, value, analyzer, **kwargs):
         fb = self.field_boost
-        positions = defaultdict(list)
-        for pos, slot in enumerate(value.split()):
-            if "/" in slot:
-                for term in slot.split("/"):
-                    positions[term].append(pos)
-            else:
-                positions[slot].append(pos)
+        positions = term_positions(value)
         encode = self.encode
         return [(term, len(p), len(p) * fb, encode(p)) for term, p in positions.items()]
 
@@ -126,13 +136,7 @@ class TextPositions(formats.Positions):
 
     def word_values(self, value, analyzer, **kwargs):
         fb = self.field_boost
-        positions = defaultdict(list)
-        for pos, slot in enumerate(value.split()):
-            if "/" in slot:
-                for term in slot.split("/"):
-                    positions[term].append(pos)
-            else:
-                positions[slot].append(pos)
+        positions = term_positions(value)
         encode = self.encode
         if not self.weighted:
             return [(term, len(p), 1.0, encode(p)) for term, p in positions.items()]
