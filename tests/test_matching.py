@@ -8,8 +8,7 @@ from dataclasses import replace
 import pytest
 
 from conftest import article
-from engine_support import index_paths
-from engine_support import engine_at
+from engine_support import engine_at, index_paths
 from vnsearch.synonyms import Synonyms, SynonymsError
 
 DOCS = [

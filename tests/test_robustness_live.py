@@ -21,9 +21,8 @@ from robustness_support import (
     CORPUS_SIZE, EVERY_ARTICLE, assert_each_once, cli_env, free_port, generation, run_cli,
     shared_corpus, start_cli, start_killpoint, stats_count, stop, wait_for, write_corpus,
 )
-from engine_support import index_paths
+from engine_support import engine_at, index_paths
 from vnsearch.engines.whoosh.indexer import Indexer
-from engine_support import engine_at
 from vnsearch.search import SearchRequest
 
 EXTRA = 50  # articles of a second indexer, numbered after the corpus

@@ -18,8 +18,7 @@ from hypothesis import strategies as st
 from conftest import article
 from robustness_support import write_corpus
 from vnsearch import sample_articles_path
-from engine_support import index_paths
-from engine_support import engine_at
+from engine_support import engine_at, index_paths
 from vnsearch.search import SORTS, SearchError, SearchRequest
 
 HYPOTHESIS = settings(max_examples=150, deadline=None, derandomize=True, database=None,

@@ -17,8 +17,7 @@ from whoosh.filedb.compound import CompoundStorage
 from conftest import article
 from vnsearch.engines.whoosh import caches, internals, mapped, view as view_module
 from vnsearch.config import Settings
-from engine_support import index_paths
-from engine_support import engine_at
+from engine_support import engine_at, index_paths
 from vnsearch.engines.whoosh.caches import ByteCache
 
 

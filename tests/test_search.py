@@ -7,8 +7,7 @@ from datetime import date
 import pytest
 
 from conftest import article
-from engine_support import index_paths
-from engine_support import engine_at
+from engine_support import engine_at, index_paths
 from vnsearch.search import SearchError, SearchRequest
 
 DOCS = [

@@ -14,8 +14,7 @@ from conftest import article
 from vnsearch.search import snippets
 from vnsearch.articles import article_from_dict
 from vnsearch.cli import main
-from engine_support import index_paths
-from engine_support import engine_at
+from engine_support import engine_at, index_paths
 from vnsearch.search import SearchRequest
 
 DOCS = [

@@ -89,6 +89,32 @@ def _leaf(matcher):
     return matcher
 
 
+def _blocks(matcher):
+    """Each block of a leaf matcher as (ids, weights, values, length), ids as global-order
+    numpy docnums. Postings inlined in the term index (a term of one article in a segment)
+    come as one block read the public way, a posting at a time."""
+    matcher = _leaf(matcher)
+    if hasattr(matcher, "_read_data") and hasattr(matcher, "_next_block"):
+        while matcher.is_active():
+            if matcher._data is None:
+                matcher._read_data()
+            ids, weights, values = matcher._data[0], matcher._data[1], matcher._data[2]
+            block_ids = np.asarray(ids, dtype=np.int64)
+            yield (block_ids if matcher._byteids else np.cumsum(block_ids)), weights, values, matcher._blocklength
+            matcher._next_block()
+        return
+    if type(matcher).__name__ != "ListMatcher":
+        global slow_reads
+        slow_reads += 1  # a Whoosh change broke the block path: tests/test_whoosh_internals.py notices
+    ids, weights, values = [], [], []
+    while matcher.is_active():
+        ids.append(matcher.id())
+        weights.append(matcher.weight())
+        values.append(matcher.value())
+        matcher.next()
+    yield np.array(ids, dtype=np.int64), weights, values, len(ids)
+
+
 def read_postings(matcher) -> tuple[np.ndarray, np.ndarray]:
     """All ids and weights of a Whoosh leaf matcher, a block at a time.
 
@@ -97,34 +123,15 @@ def read_postings(matcher) -> tuple[np.ndarray, np.ndarray]:
     posting list of 50,000 documents take milliseconds. Deleted documents are filtered
     by the caller (the view's live mask), so Whoosh's deletion filter is unwrapped.
     """
-    matcher = _leaf(matcher)
     ids_blocks, tf_blocks = [], []
-    if hasattr(matcher, "_read_data") and hasattr(matcher, "_next_block"):
-        while matcher.is_active():
-            if matcher._data is None:
-                matcher._read_data()
-            ids, weights = matcher._data[0], matcher._data[1]
-            n = matcher._blocklength
-            block_ids = np.asarray(ids, dtype=np.int64)
-            ids_blocks.append(block_ids if matcher._byteids else np.cumsum(block_ids))
-            if weights is None:
-                tf_blocks.append(np.ones(n, dtype=np.float32))
-            elif isinstance(weights, float):
-                tf_blocks.append(np.full(n, weights, dtype=np.float32))
-            else:
-                tf_blocks.append(np.asarray(weights, dtype=np.float32))
-            matcher._next_block()
-    else:  # postings inlined in the term index (a rare term): the public way, a few at most
-        if type(matcher).__name__ != "ListMatcher":
-            global slow_reads
-            slow_reads += 1  # a Whoosh change broke the block path: tests/test_scale.py notices
-        ids, tf = [], []
-        while matcher.is_active():
-            ids.append(matcher.id())
-            tf.append(matcher.weight())
-            matcher.next()
-        ids_blocks.append(np.array(ids, dtype=np.int64))
-        tf_blocks.append(np.array(tf, dtype=np.float32))
+    for ids, weights, _values, n in _blocks(matcher):
+        ids_blocks.append(ids)
+        if weights is None:
+            tf_blocks.append(np.ones(n, dtype=np.float32))
+        elif isinstance(weights, float):
+            tf_blocks.append(np.full(n, weights, dtype=np.float32))
+        else:
+            tf_blocks.append(np.asarray(weights, dtype=np.float32))
     if not ids_blocks:
         return EMPTY_IDS, EMPTY_TF
     return np.concatenate(ids_blocks), np.concatenate(tf_blocks)
@@ -133,26 +140,10 @@ def read_postings(matcher) -> tuple[np.ndarray, np.ndarray]:
 def read_values(matcher) -> tuple[np.ndarray, list]:
     """All ids and encoded values (positions, as the field's format wrote them) of a Whoosh
     leaf matcher, a block at a time; deleted documents included, as in :func:`read_postings`."""
-    matcher = _leaf(matcher)
     ids_blocks, values = [], []
-    if hasattr(matcher, "_read_data") and hasattr(matcher, "_next_block"):
-        while matcher.is_active():
-            if matcher._data is None:
-                matcher._read_data()
-            block_ids = np.asarray(matcher._data[0], dtype=np.int64)
-            ids_blocks.append(block_ids if matcher._byteids else np.cumsum(block_ids))
-            values.extend(matcher._data[2])
-            matcher._next_block()
-    else:  # postings inlined in the term index: the public way
-        if type(matcher).__name__ != "ListMatcher":
-            global slow_reads
-            slow_reads += 1
-        ids = []
-        while matcher.is_active():
-            ids.append(matcher.id())
-            values.append(matcher.value())
-            matcher.next()
-        ids_blocks.append(np.array(ids, dtype=np.int64))
+    for ids, _weights, block_values, _n in _blocks(matcher):
+        ids_blocks.append(ids)
+        values.extend(block_values)
     if not ids_blocks:
         return EMPTY_IDS, []
     return np.concatenate(ids_blocks), values
