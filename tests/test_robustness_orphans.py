@@ -111,12 +111,12 @@ def assert_next_run_completes(index_dir, corpus) -> None:
 
 CHILD_OF_A_DYING_PARENT = """
 import os, sys, time
-from vnsearch.engines.whoosh import workers as segments
+from vnsearch.engines import processes
 if sys.argv[2] == "watch-thread":  # as on a system without PR_SET_PDEATHSIG
-    segments._ask_for_signal_on_parent_death = lambda signum: False
+    processes._ask_for_signal_on_parent_death = lambda signum: False
 parent = os.getpid()
 if os.fork() == 0:
-    segments.die_with_parent(parent)
+    processes.die_with_parent(parent)
     with open(sys.argv[1] + ".part", "w") as f:
         f.write(str(os.getpid()))
     os.rename(sys.argv[1] + ".part", sys.argv[1])

@@ -16,12 +16,9 @@
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import multiprocessing
 import os
 import re
-import signal
 import time
 from typing import Iterable
 
@@ -32,22 +29,16 @@ from vnsearch.articles import Rejection
 from . import documents
 from vnsearch.documents import IndexReport, Versions, content_hash
 from vnsearch.engines import IndexFormatError, IndexMissingError
+from vnsearch.engines.processes import die_with_parent
 
 PARALLEL_THRESHOLD = 200
 BULK_CHUNK = 500
 LOOKUP_CHUNK = 1000
-PR_SET_PDEATHSIG = 1
 
 
 def _init_worker(parent: int) -> None:
-    """A worker dies with the indexer, however it dies (Linux: the kernel's parent-death signal)."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:  # the indexer died before we asked
-        os._exit(1)
+    """A worker dies with the indexer, however it dies (see :func:`die_with_parent`)."""
+    die_with_parent(parent)
 
 
 class ClusterWriter:

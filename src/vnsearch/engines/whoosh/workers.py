@@ -9,25 +9,20 @@
   Whoosh deletes such files at the next commit.
 
 A worker never outlives the indexer, however the indexer dies (``kill -9``, the OOM
-killer): see :func:`die_with_parent`. It also closes its copies of the indexer's lock
+killer): see :func:`vnsearch.engines.processes.die_with_parent`. It also closes its copies of the indexer's lock
 files at start, so that only the indexer holds the index's locks.
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import multiprocessing
 import os
 import pickle
 import queue
-import signal
-import sys
-import threading
-import time
 from typing import Callable
 
 from vnsearch.engines import WorkerError
+from vnsearch.engines.processes import die_with_parent
 from vnsearch.engines.whoosh.segment_writer import SegmentWriter
 from vnsearch.engines.whoosh.store import open_index
 
@@ -172,41 +167,6 @@ class SegmentWorkers:
                        else f"stopped with exit code {process.exitcode}")
                 raise WorkerError(f"indexing worker {process.name} {how} (out of memory?); the index is as it "
                                   "was at its last commit: run the same command again to finish")
-
-
-def die_with_parent(parent: int) -> None:
-    """End this process as soon as ``parent`` dies, however it dies.
-
-    A worker whose indexer is gone can commit nothing, and it may be blocked for good: the
-    indexer killed while its queue's feeder thread was writing a chunk of articles leaves half
-    a message in the pipe, and the worker reading it waits for the rest forever (every worker
-    holds the pipe's write end, so no end of file comes). So the kernel kills the worker
-    (Linux's PR_SET_PDEATHSIG: it fires when the thread that forked us ends, and the indexer
-    forks from the thread that runs the whole indexing), or, where that does not exist, a
-    thread checks the parent ten times a second. The re-check covers a parent that died before
-    the signal was asked for.
-    """
-    if not _ask_for_signal_on_parent_death(signal.SIGKILL):
-        threading.Thread(target=_watch_parent, args=(parent,), name="vnsearch-parent-watch", daemon=True).start()
-    if os.getppid() != parent:
-        os._exit(1)
-
-
-def _ask_for_signal_on_parent_death(signum: int) -> bool:
-    if not sys.platform.startswith("linux"):
-        return False
-    pr_set_pdeathsig = 1
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        return libc.prctl(pr_set_pdeathsig, signum, 0, 0, 0) == 0
-    except (OSError, AttributeError):
-        return False
-
-
-def _watch_parent(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(POLL)
-    os._exit(1)
 
 
 def _close_inherited(fds: tuple[int, ...]) -> None:
