@@ -193,3 +193,30 @@ def test_a_pickle_is_read_from_the_map_in_one_peek_not_a_read_per_opcode(monkeyp
     assert pickle.load(buf) == (128, 40213, 3.0, 1, 12, 200)
     assert buf.read(5) == b"block"  # the unpickler left the position just after the pickle
     assert len(reads) <= 2
+
+
+def test_a_phrase_is_checked_in_every_segment_when_an_empty_one_shares_an_offset(tmp_path, write_jsonl):
+    """A run through the workers that merges away withdrawn articles and adds none of its own
+    leaves an empty segment; the next publish's segment starts at the same docnum. Phrase
+    checks once matched segments by offset, and a phrase search (here "HĐND", a synonym of
+    "hội đồng nhân dân") answered with a KeyError."""
+    settings = Settings.from_env(environ={}, workers=2)
+    index = tmp_path / "index"
+    council = "Hội đồng nhân dân tỉnh họp kỳ thứ {}"
+    index_paths(index, [write_jsonl([article(f"a{i}", title=council.format(i)) for i in range(5)], "a.jsonl")],
+                settings)
+    for withdrawn in ("x", "y"):  # two one-article segments, then withdrawn
+        index_paths(index, [write_jsonl([article(withdrawn, title="HĐND huyện tiếp xúc cử tri")], "x.jsonl")],
+                    settings)
+    engine_at(index, settings).delete(["x", "y"])
+    rural = [article(f"n{i}", title=f"Xã {i} đạt chuẩn nông thôn mới") for i in range(200)]
+    index_paths(index, [write_jsonl(rural, "n.jsonl")], settings)
+    index_paths(index, [write_jsonl([article("z", title=council.format("mới"))], "z.jsonl")], settings)
+
+    engine = _engine(index)
+    offsets = [offset for _reader, offset in engine.view().leaves]
+    empty = [reader.doc_count_all() == 0 for reader, _offset in engine.view().leaves]
+    assert any(empty[i] and offsets[i] == offsets[i + 1] for i in range(len(offsets) - 1))
+    assert engine.search(query='"hội đồng nhân dân"').total == 6
+    assert engine.search(query="HĐND").total == 6
+    engine.close()
