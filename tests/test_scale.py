@@ -81,7 +81,7 @@ def test_postings_of_unchanged_segments_are_kept_across_a_commit(sample_index, w
     assert engine.search(query="hòa bình").total == 4
     reads = []
     original = internals.read_postings
-    monkeypatch.setattr(internals, "read_postings", lambda m: reads.append(m) or original(m))
+    monkeypatch.setattr(internals, "read_postings", lambda *read: reads.append(read) or original(*read))
     index_paths(sample_index, [write_jsonl([article(
         "hb-1", title="Hòa Bình mở lễ hội mùa lúa mới", body="Bà con Hòa Bình vui mừng đón mùa lúa mới.")])])
     _follow_commits_now(engine)

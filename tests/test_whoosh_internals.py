@@ -3,9 +3,12 @@ them are the ones taken: a whoosh3 release that renames one fails here, not quie
 
 from __future__ import annotations
 
+from array import array
+
 from whoosh.codec import whoosh3
 
-from engine_support import engine_at
+from conftest import article
+from engine_support import engine_at, index_paths
 from vnsearch.engines.whoosh import internals
 
 
@@ -24,4 +27,29 @@ def test_searching_takes_the_fast_paths(sample_index):
     assert engine.search(query="hòa bình").total == 4  # columns, postings, a phrase check
     assert engine.search(query='"bí thư"').total == 1
     assert (internals.slow_reads, internals.slow_columns) == (reads, columns)
+    engine.close()
+
+
+def test_posting_blocks_are_packed_arrays_that_whoosh_reads_as_well(tmp_path, write_jsonl):
+    """Blocks of 64 postings or more hold their ids and counts as arrays (decoded by numpy in
+    one call); Whoosh's own matchers, which merges use, read the same documents and counts."""
+    records = [article(f"hn-{i}", title=f"Hà Nội đón đoàn khách số {i}",
+                       body="Hà Nội " * (1 + i % 3) + "mùa thu.") for i in range(80)]
+    index = tmp_path / "index"
+    index_paths(index, [write_jsonl(records)])
+    engine = engine_at(index)
+    segreader = engine.searcher().view().leaves[0][0]
+    matcher = internals._leaf(segreader.postings("body_fold", "ha"))
+    matcher._read_data()
+    assert all(isinstance(part, array) for part in matcher._data[:2])
+    ids, counts = internals.read_postings(segreader, "body_fold", "ha")
+    whoosh_matcher = segreader.postings("body_fold", "ha")
+    assert list(ids) == list(whoosh_matcher.all_ids()) == list(range(80))
+    expected = [1 + int(segreader.stored_fields(d)["id"][3:]) % 3 for d in ids]
+    assert list(counts) == expected
+    whoosh_counts, whoosh_matcher = [], segreader.postings("body_fold", "ha")
+    while whoosh_matcher.is_active():
+        whoosh_counts.append(whoosh_matcher.weight())
+        whoosh_matcher.next()
+    assert whoosh_counts == expected
     engine.close()

@@ -12,9 +12,13 @@ an internal cannot make search quietly slow). The write side's internals are nam
 
 from __future__ import annotations
 
+import pickle
+import struct
+import zlib
+
 import numpy as np
 from whoosh.codec import whoosh3
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3TermInfo, _lenfield
 from whoosh.util.numeric import byte_to_length
 
 from vnsearch.engines.whoosh import mapped
@@ -26,20 +30,24 @@ PRIVATE_API = (
     (whoosh3.W3LeafMatcher, "_next_block"),
     (whoosh3.W3PerDocReader, "_cached_reader"),  # a column reader by name, cached
     (whoosh3.W3FieldWriter, "start_field"),  # overridden to choose block sizes (segment_writer)
-    (whoosh3.W3PostingsWriter, "_mini_weights"),  # overridden: counts pickled as ints (segment_writer)
+    (whoosh3.W3PostingsWriter, "_mini_ids"),  # overridden: ids packed in an array (segment_writer)
+    (whoosh3.W3PostingsWriter, "_mini_weights"),  # overridden: counts packed in an array
     (whoosh3.W3PostingsWriter, "_mini_values"),  # overridden: positions pickled as str
     (whoosh3.W3PostingsWriter, "written"),  # whether a term has blocks (inlining one posting)
     (whoosh3.W3TermInfo, "set_inlined"),
+    (whoosh3.W3TermsReader, "_keycoder"),  # a term's key in the term index (direct block reads)
 )
 INSTANCE_ATTRIBUTES = {
     "W3LeafMatcher": ("_data", "_blocklength", "_byteids"),
     "NumericColumn.Reader": ("_dbfile", "_typecode", "_count", "_default", "_basepos"),
-    "SegmentReader": ("_perdoc",),
+    "SegmentReader": ("_perdoc", "_terms"),
+    "W3TermsReader": ("_tindex", "_postfile"),
     "Searcher": ("_ix",),
 }
 _LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 EMPTY_IDS = np.zeros(0, dtype=np.int64)
 EMPTY_TF = np.zeros(0, dtype=np.float32)
+_BLOCK_SIZE = struct.Struct("!i")  # before each posting block: its size, negative for the last
 
 slow_reads = 0  # posting lists read a posting at a time because the block path did not apply
 slow_columns = 0  # columns read a value at a time because the mapped path did not apply
@@ -89,11 +97,57 @@ def _leaf(matcher):
     return matcher
 
 
-def _blocks(matcher):
-    """Each block of a leaf matcher as (ids, weights, values, length), ids as global-order
-    numpy docnums. Postings inlined in the term index (a term of one article in a segment)
-    come as one block read the public way, a posting at a time."""
-    matcher = _leaf(matcher)
+def _blocks(segreader, fieldname: str, term: str):
+    """Each block of a term's postings in one segment as (ids, weights, values, length), ids
+    as segment docnums in a numpy array, deleted documents included; nothing when the segment
+    lacks the term.
+
+    Read straight from the mapped postings file after one term-index lookup: Whoosh's own
+    path looks the term up twice and builds two matcher objects per segment, which was a
+    third of the time a common word's postings took to read. Postings inlined in the term
+    index (a term of one article in the segment) come with the lookup.
+    """
+    terms = getattr(segreader, "_terms", None)
+    postfile = getattr(terms, "_postfile", None)
+    buf = mapped.buffer_of(postfile)
+    if buf is None or not all(hasattr(terms, name) for name in ("_tindex", "_keycoder")):
+        yield from _matcher_blocks(segreader, fieldname, term)
+        return
+    raw = terms._tindex.get(terms._keycoder(fieldname, term.encode("utf-8")))
+    if raw is None:
+        return
+    info = W3TermInfo.from_bytes(raw)
+    if info.is_inlined():
+        ids, weights, values = info.inlined_postings()
+        yield np.array(ids, dtype=np.int64), weights, values, len(ids)
+        return
+    offset, _length = info.extent()
+    if bytes(buf[offset : offset + len(WHOOSH3_HEADER_MAGIC)]) != WHOOSH3_HEADER_MAGIC:
+        yield from _matcher_blocks(segreader, fieldname, term)  # Whoosh names the damage
+        return
+    position = offset + len(WHOOSH3_HEADER_MAGIC)
+    file = postfile.file
+    while True:
+        (size,) = _BLOCK_SIZE.unpack_from(buf, position)  # negative for the last block
+        file.seek(position + _BLOCK_SIZE.size)
+        length, _maxid, _maxweight, compressed, _minlen, _maxlen = pickle.load(file)
+        end = position + _BLOCK_SIZE.size + abs(size)
+        data = buf[file.tell() : end]
+        ids, weights, values = pickle.loads(zlib.decompress(data) if compressed else data)
+        yield np.cumsum(np.asarray(ids, dtype=np.int64)), weights, values, length
+        if size < 0:
+            return
+        position = end
+
+
+def _matcher_blocks(segreader, fieldname: str, term: str):
+    """:func:`_blocks` through Whoosh's matcher: for files not read through the map, and as
+    Whoosh's own check of a damaged posting list."""
+    global slow_reads
+    slow_reads += 1  # a Whoosh change broke the direct path: tests/test_whoosh_internals.py notices
+    if (fieldname, term) not in segreader:
+        return
+    matcher = _leaf(segreader.postings(fieldname, term))
     if hasattr(matcher, "_read_data") and hasattr(matcher, "_next_block"):
         while matcher.is_active():
             if matcher._data is None:
@@ -103,9 +157,6 @@ def _blocks(matcher):
             yield (block_ids if matcher._byteids else np.cumsum(block_ids)), weights, values, matcher._blocklength
             matcher._next_block()
         return
-    if type(matcher).__name__ != "ListMatcher":
-        global slow_reads
-        slow_reads += 1  # a Whoosh change broke the block path: tests/test_whoosh_internals.py notices
     ids, weights, values = [], [], []
     while matcher.is_active():
         ids.append(matcher.id())
@@ -115,16 +166,17 @@ def _blocks(matcher):
     yield np.array(ids, dtype=np.int64), weights, values, len(ids)
 
 
-def read_postings(matcher) -> tuple[np.ndarray, np.ndarray]:
-    """All ids and weights of a Whoosh leaf matcher, a block at a time.
+def read_postings(segreader, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+    """All ids and weights of a term in one segment (deleted documents included: the caller
+    masks them with the view's live mask), a block at a time.
 
-    Whoosh's on-disk blocks hold pickled tuples of delta-coded ids and weights; decoding
-    them with numpy instead of Whoosh's per-posting Python loop is what makes reading a
-    posting list of 50,000 documents take milliseconds. Deleted documents are filtered
-    by the caller (the view's live mask), so Whoosh's deletion filter is unwrapped.
+    Blocks hold pickled ids (gaps) and weights: packed in arrays by this version's writer
+    (:class:`~vnsearch.engines.whoosh.segment_writer.PackedNumbers`), tuples of ints by older
+    ones; numpy decodes either a block at a time, not a posting at a time as Whoosh's
+    matchers do.
     """
     ids_blocks, tf_blocks = [], []
-    for ids, weights, _values, n in _blocks(matcher):
+    for ids, weights, _values, n in _blocks(segreader, fieldname, term):
         ids_blocks.append(ids)
         if weights is None:
             tf_blocks.append(np.ones(n, dtype=np.float32))
@@ -134,14 +186,16 @@ def read_postings(matcher) -> tuple[np.ndarray, np.ndarray]:
             tf_blocks.append(np.asarray(weights, dtype=np.float32))
     if not ids_blocks:
         return EMPTY_IDS, EMPTY_TF
+    if len(ids_blocks) == 1:
+        return ids_blocks[0], tf_blocks[0]
     return np.concatenate(ids_blocks), np.concatenate(tf_blocks)
 
 
-def read_values(matcher) -> tuple[np.ndarray, list]:
-    """All ids and encoded values (positions, as the field's format wrote them) of a Whoosh
-    leaf matcher, a block at a time; deleted documents included, as in :func:`read_postings`."""
+def read_values(segreader, fieldname: str, term: str) -> tuple[np.ndarray, list]:
+    """All ids and encoded values (positions, as the field's format wrote them) of a term in
+    one segment, a block at a time; deleted documents included, as in :func:`read_postings`."""
     ids_blocks, values = [], []
-    for ids, _weights, block_values, _n in _blocks(matcher):
+    for ids, _weights, block_values, _n in _blocks(segreader, fieldname, term):
         ids_blocks.append(ids)
         values.extend(block_values)
     if not ids_blocks:

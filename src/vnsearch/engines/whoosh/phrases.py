@@ -31,7 +31,7 @@ def segment_phrase_docs(segreader, subsearcher, fieldname: str, terms: tuple[str
         return np.fromiter(subsearcher.docs_for_query(Phrase(fieldname, list(terms))), dtype=np.int64)
     if any((fieldname, term) not in segreader for term in terms):
         return EMPTY_IDS
-    read = {term: internals.read_values(segreader.postings(fieldname, term)) for term in set(terms)}
+    read = {term: internals.read_values(segreader, fieldname, term) for term in set(terms)}
     docs = None
     for ids, _values in read.values():
         docs = ids if docs is None else np.intersect1d(docs, ids, assume_unique=True)

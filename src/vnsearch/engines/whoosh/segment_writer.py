@@ -8,17 +8,20 @@ Whoosh is pure Python, and writing postings was two thirds of indexing time:
   and come out sorted with no pickling.
 - :class:`SegmentWriter` uses that pool, and reads each field's lengths once per
   segment instead of once per posting.
-- :class:`_PostingsWriter` pickles blocks smaller: whole-number weights (counts) as ints,
-  2 bytes each instead of a pickled float's 9, and the ASCII position values of
-  :class:`~vnsearch.engines.whoosh.schema.TextPositions` as ``str``. Whoosh's reader takes
-  both as they are; and it puts a term of one posting into the term index (see
+- :class:`_PostingsWriter` pickles blocks smaller and faster to read: a block's ids (the
+  gaps between them) and its counts as :class:`PackedNumbers`, which unpickle as one
+  ``array.array`` each, not a tuple of Python ints (reading a common word's postings is
+  what search spends most of its time on; numpy takes an array's buffer as it is), and
+  the ASCII position values of :class:`~vnsearch.engines.whoosh.schema.TextPositions` as
+  ``str``. Whoosh's reader takes all of them as they are (an array is a sequence of ints);
+  and it puts a term of one posting into the term index (see
   :meth:`_PostingsWriter.finish_postings`).
 
 Whoosh internals this module relies on (whoosh3 3.54; see :mod:`.internals` for the
 reading side and the test that checks them all): ``SegmentWriter._flush_segment``
 (replaced), ``.pool``, ``._tempstorage``, ``._added``, ``._finalize_segment()``,
 ``._finish()``, ``W3FieldWriter._postwriter/_postfile/_codec``, ``W3Codec._compression``
-and ``._inlinelimit``, ``W3PostingsWriter._mini_weights/_mini_values/finish_postings/._weights/._ids/._format/
+and ``._inlinelimit``, ``W3PostingsWriter._mini_ids/_mini_weights/_mini_values/finish_postings/._weights/._ids/._format/
 ._terminfo/._inlinelimit``, ``W3TermInfo.set_inlined`` (read back by Whoosh's ``ListMatcher``).
 """
 
@@ -71,13 +74,16 @@ class _PostingsWriter(W3PostingsWriter):
             vbytes = vbytes.encode("ascii")
         super().add_posting(id_, weight, vbytes, length)
 
+    def _mini_ids(self):
+        return PackedNumbers.of(super()._mini_ids())
+
     def _mini_weights(self):
         weights = self._weights
         first = weights[0]
         if all(w == first for w in weights):
             return None if first == 1.0 else float(first)  # as Whoosh: its reader expects a float
         if all(map(_small_whole, weights)):
-            return tuple(map(int, weights))
+            return PackedNumbers.of(map(int, weights))
         return tuple(weights)
 
     def finish_postings(self):
@@ -104,8 +110,40 @@ class _PostingsWriter(W3PostingsWriter):
 
 
 def _small_whole(weight) -> bool:
-    """Whether a weight is a count (pickled as an int: 2 bytes, not a float's 9)."""
+    """Whether a weight is a count (packed as an unsigned int, not pickled as a float's 9 bytes)."""
     return float(weight).is_integer() and 0 <= weight < 2**31
+
+
+PACK_AT_LEAST = 64  # postings in a block for its ids and counts to be packed
+
+
+class PackedNumbers(array):
+    """Unsigned ints in the narrowest array type that holds them, pickled as a plain
+    ``array.array`` built from its bytes: the index depends on no class of ours.
+
+    Whoosh pickles a block with protocol 2, where an array pickles as a list of ints;
+    this one pickles as ``array(typecode, bytes)`` (native byte order), which unpickles
+    in one call.
+
+    >>> import pickle
+    >>> packed = PackedNumbers.of([3, 1, 300] * 40)
+    >>> back = pickle.loads(pickle.dumps(packed, 2))
+    >>> type(back).__name__, back.typecode, list(back[:4]), PackedNumbers.of([3, 1])
+    ('array', 'H', [3, 1, 300, 3], (3, 1))
+    """
+
+    @classmethod
+    def of(cls, numbers) -> "PackedNumbers | tuple":
+        """Packed, or a tuple when there are fewer than :data:`PACK_AT_LEAST` (an array's
+        pickle costs some 40 bytes more, and a short tuple is quick to read anyway)."""
+        numbers = tuple(numbers)
+        if len(numbers) < PACK_AT_LEAST:
+            return numbers
+        top = max(numbers)
+        return cls("B" if top < 2**8 else "H" if top < 2**16 else "I", numbers)
+
+    def __reduce_ex__(self, protocol):
+        return array, (self.typecode, self.tobytes())
 
 
 class MemoryPostingPool:

@@ -88,7 +88,7 @@ def _facet_codes(reader, fieldname: str, n: int) -> tuple[list[str], np.ndarray]
         value = term.decode("utf-8") if isinstance(term, bytes) else term
         if not value:
             continue
-        ids, _ = internals.read_postings(reader.postings(fieldname, term))
+        ids, _ = internals.read_postings(reader, fieldname, value)
         codes[ids] = len(values)
         values.append(value)
     return values, codes
@@ -200,11 +200,7 @@ class IndexView:
             live = set(self.segment_ids)  # segments merged away are dropped from the entry
             per_segment = {sid: v for sid, v in (per_segment or {}).items() if sid in live}
             for i in missing:
-                segreader = self.leaves[i][0]
-                if (fieldname, term) in segreader:
-                    per_segment[self.segment_ids[i]] = internals.read_postings(segreader.postings(fieldname, term))
-                else:
-                    per_segment[self.segment_ids[i]] = (EMPTY_IDS, EMPTY_TF)
+                per_segment[self.segment_ids[i]] = internals.read_postings(self.leaves[i][0], fieldname, term)
             self._segment_postings.put(key, per_segment)
         return per_segment
 
