@@ -111,6 +111,24 @@ def test_phrase_checks_of_unchanged_segments_are_kept_across_a_commit(sample_ind
     engine.close()
 
 
+def test_phrase_answers_are_not_pushed_out_by_postings(sample_index, sample_records, write_jsonl, monkeypatch):
+    index_paths(sample_index, [write_jsonl([article("hn-1")])])  # two segments: views merge postings too
+    engine = _engine(sample_index, cache_mb=0.05)  # 33 kB for postings, 5 kB for phrase answers
+    checked = []
+    original = view_module.segment_phrase_docs
+    monkeypatch.setattr(view_module, "segment_phrase_docs",
+                        lambda segreader, *args: checked.append(args[-1]) or original(segreader, *args))
+    assert engine.search(query='"hòa bình"').total == 4
+    assert len(checked) == 4  # title and body positions, in each segment
+    words = sorted({w for r in sample_records for w in (r["title"] + " " + r.get("body", "")).split()})
+    for word in words:  # every word of the samples: more postings than their cache holds
+        engine.search(query=word)
+    assert engine._postings_cache.get(("title_fold", "hoa")) is None  # the phrase's postings were evicted...
+    assert engine.search(query='"hòa bình"').total == 4
+    assert checked.count(("hoa", "binh")) == 4  # ...the phrase answer was not
+    engine.close()
+
+
 def test_caches_hold_no_more_than_their_byte_budget(sample_index, sample_records):
     words = sorted({w for r in sample_records for w in r["title"].split()})
     small = _engine(sample_index, cache_mb=0.01)  # about 10 kB in all
@@ -119,8 +137,10 @@ def test_caches_hold_no_more_than_their_byte_budget(sample_index, sample_records
         assert small.search(query=word).total == roomy.search(query=word).total
         view = small.view()
         assert small._postings_cache.nbytes <= small._postings_cache.max_bytes
+        assert small._phrase_cache.nbytes <= small._phrase_cache.max_bytes
         assert view._postings.nbytes <= view._postings.max_bytes
-    assert small._postings_cache.max_bytes + small.view()._postings.max_bytes <= 0.01 * 2**20 + 1
+    budget = small._postings_cache.max_bytes + small._phrase_cache.max_bytes + small.view()._postings.max_bytes
+    assert budget <= 0.01 * 2**20 + 1
     assert len(small._postings_cache) < len(roomy._postings_cache)  # the small one evicted
     small.close()
     roomy.close()
@@ -138,9 +158,9 @@ def test_byte_cache_evicts_the_least_recently_used_first():
 
 
 @pytest.mark.parametrize("megabytes", [96.0, 1.0])
-def test_the_cache_budget_is_split_between_segments_and_a_view(megabytes):
-    segments, view = caches.cache_budget(megabytes)
-    assert segments + view == int(megabytes * 2**20) and segments > view > 0
+def test_the_cache_budget_is_split_between_segments_phrases_and_a_view(megabytes):
+    segments, phrases, view = caches.cache_budget(megabytes)
+    assert segments + phrases + view == int(megabytes * 2**20) and segments > view > phrases > 0
 
 
 def test_a_publish_looks_up_only_the_ids_it_writes(sample_index, sample_records, write_jsonl, monkeypatch):

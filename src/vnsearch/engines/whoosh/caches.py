@@ -1,17 +1,20 @@
-"""Memory bounded in bytes: the postings cache every index generation shares, and the
-vocabulary spelling correction searches.
+"""Memory bounded in bytes: the postings and phrase caches every index generation shares,
+and the vocabulary spelling correction searches.
 
 ``VNSEARCH_CACHE_MB`` megabytes per server process (:func:`cache_budget`): a quarter for what a
-view merges over its segments, the rest for postings per segment, which outlive generations.
+view merges over its segments, a tenth for phrase answers per segment, the rest for postings per
+segment; the last two outlive generations.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import NamedTuple
 
 import numpy as np
 
 VIEW_CACHE_SHARE = 0.25  # of the cache budget, for what a view merges over its segments
+PHRASE_CACHE_SHARE = 0.10  # for phrase answers: small, and the dearest thing search computes
 ENTRY_OVERHEAD = 200  # bytes counted per cache entry beyond its arrays (key, tuple, bookkeeping)
 
 
@@ -115,8 +118,24 @@ def _size_of(value) -> int:
     return 32
 
 
-def cache_budget(megabytes: float) -> tuple[int, int]:
-    """Bytes for the shared per-segment postings cache and for each view's own cache."""
+class Budget(NamedTuple):
+    """Bytes for each cache: per-segment postings and phrase answers (shared by every
+    generation), and what one view merges over its segments."""
+
+    segments: int
+    phrases: int
+    view: int
+
+
+def cache_budget(megabytes: float) -> Budget:
+    """``megabytes`` split between the caches.
+
+    Phrase answers have a slice of their own: checking a phrase reads the positions of every
+    word in it (60-300 ms for a synonym such as "hoa kỳ" on 150,000 articles), and in one
+    cache with postings the answer was pushed out by the postings of a few hundred varied
+    queries, then checked again by the next query that asked for it.
+    """
     total = int(megabytes * 2**20)
     view = int(total * VIEW_CACHE_SHARE)
-    return total - view, view
+    phrases = int(total * PHRASE_CACHE_SHARE)
+    return Budget(total - view - phrases, phrases, view)

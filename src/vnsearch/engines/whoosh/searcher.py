@@ -47,8 +47,10 @@ class WhooshSearcher:
         self._lock = threading.RLock()
         # Shared by every generation: arrays and postings of segments a commit left alone.
         self._segment_cache: dict = {}
-        segment_bytes, self._view_cache_bytes = cache_budget(self.settings.cache_mb)
-        self._postings_cache = ByteCache(segment_bytes)
+        budget = cache_budget(self.settings.cache_mb)
+        self._view_cache_bytes = budget.view
+        self._postings_cache = ByteCache(budget.segments)
+        self._phrase_cache = ByteCache(budget.phrases)
         self._vocabulary = Vocabulary(NEAR_FIELD)
         self._searcher = self._ix.searcher()
         self._view = self._new_view(self._searcher)
@@ -62,7 +64,7 @@ class WhooshSearcher:
 
     def _new_view(self, searcher) -> IndexView:
         return IndexView(searcher, self._segment_cache, self._postings_cache, self._view_cache_bytes,
-                         self._vocabulary)
+                         self._vocabulary, self._phrase_cache)
 
     def view(self) -> IndexView:
         """The current view, renewed when the indexer has committed since (checked at most every 0.05 s).

@@ -109,9 +109,11 @@ class IndexView:
     """Everything search needs from one index generation, as global-docnum arrays."""
 
     def __init__(self, searcher, segment_cache: dict, postings_cache: ByteCache | None = None,
-                 view_cache_bytes: int = 16 * 2**20, vocabulary: Vocabulary | None = None):
-        """``segment_cache`` (segment arrays), ``postings_cache`` (per-segment postings) and
-        ``vocabulary`` outlive the view: the engine passes the same ones to every generation."""
+                 view_cache_bytes: int = 16 * 2**20, vocabulary: Vocabulary | None = None,
+                 phrase_cache: ByteCache | None = None):
+        """``segment_cache`` (segment arrays), ``postings_cache`` (per-segment postings),
+        ``phrase_cache`` (per-segment phrase answers) and ``vocabulary`` outlive the view:
+        the engine passes the same ones to every generation."""
         self.searcher = searcher
         self.reader = searcher.reader()
         self.generation = internals.generation(searcher)
@@ -130,6 +132,7 @@ class IndexView:
             del segment_cache[stale]
         self.segment_ids = [r.segment().segment_id() for r, _ in leaves]
         self._segment_postings = postings_cache if postings_cache is not None else ByteCache(3 * view_cache_bytes)
+        self._segment_phrases = phrase_cache if phrase_cache is not None else ByteCache(view_cache_bytes // 2)
         # One leaf without deletions: its postings are the view's, no merge or copy needed.
         self._single = len(leaves) == 1 and not leaves[0][0].has_deletions()
         self._vocabulary = vocabulary if vocabulary is not None else Vocabulary(NEAR_FIELD)
@@ -219,37 +222,25 @@ class IndexView:
         return mask
 
     def phrase_mask(self, fieldnames: tuple[str, ...], terms: tuple[str, ...]) -> np.ndarray:
-        """Documents where the folded terms occur in order in any of the fields.
-
-        ``fieldnames`` are the frequency fields used for a cheap prefilter; positions are
-        checked by Whoosh in the matching positional field (``body_fold`` -> ``body_pos``).
-        """
-        key = ("phrase", fieldnames, terms)
-        hit = self._postings.get(key)
-        if hit is None:
-            mask = np.ones(self.size, dtype=bool)
-            for term in set(terms):  # every term must occur somewhere, or no phrase can
-                mask &= self.term_mask(fieldnames, term)
-            result = np.zeros(self.size, dtype=bool)
-            if mask.any():
-                for fieldname in fieldnames:
-                    per_segment = self._segment_phrase_docs(POSITIONAL_FIELD[fieldname], terms)
-                    for segment_id, (_segreader, offset) in zip(self.segment_ids, self.leaves):
-                        result[per_segment[segment_id][0] + offset] = True
-            hit = result & mask & self.live
-            self._postings.put(key, hit)
-        return hit
+        """Live documents where the folded terms occur in order in any of the fields (their
+        positions are in the matching positional field: ``body_fold`` -> ``body_pos``)."""
+        result = np.zeros(self.size, dtype=bool)
+        for fieldname in fieldnames:
+            per_segment = self._segment_phrase_docs(POSITIONAL_FIELD[fieldname], terms)
+            for segment_id, (_segreader, offset) in zip(self.segment_ids, self.leaves):
+                result[per_segment[segment_id][0] + offset] = True
+        return result & self.live
 
     def _segment_phrase_docs(self, positional: str, terms: tuple[str, ...]) -> dict:
         """The documents of each segment (local docnums) where ``terms`` stand in order, by segment id.
 
         Checking positions is the costliest thing search does (:mod:`.phrases`: a common phrase
-        reads thousands of position blocks, 0.1-0.5 s on 150,000 articles), so, like postings, the answer
-        is kept per segment in the cache every generation shares: a commit costs a check of its
-        new segment only.
+        reads thousands of position blocks), so the answer is kept per segment in a cache of its
+        own that every generation shares: a commit costs a check of its new segment only, and
+        postings read by other queries do not push it out.
         """
-        key = ("phrase", positional, terms)
-        per_segment = self._segment_postings.get(key)
+        key = (positional, terms)
+        per_segment = self._segment_phrases.get(key)
         missing = {sid for sid in self.segment_ids if per_segment is None or sid not in per_segment}
         if missing:
             live = set(self.segment_ids)
@@ -258,9 +249,9 @@ class IndexView:
             subsearchers = [s for s, _offset in self.searcher.leaf_searchers()]
             for segment_id, (segreader, _offset), subsearcher in zip(self.segment_ids, self.leaves, subsearchers):
                 if segment_id in missing:
-                    # a 1-tuple, as the cache sizes a segment's entry by its first array
-                    per_segment[segment_id] = (segment_phrase_docs(segreader, subsearcher, positional, terms),)
-            self._segment_postings.put(key, per_segment)
+                    docs = segment_phrase_docs(segreader, subsearcher, positional, terms).astype(np.int32)
+                    per_segment[segment_id] = (docs,)  # a 1-tuple, as the cache sizes an entry by its first array
+            self._segment_phrases.put(key, per_segment)
         return per_segment
 
     def expand(self, fieldname: str, pattern: str, limit: int) -> list[str]:
