@@ -53,3 +53,16 @@ def test_posting_blocks_are_packed_arrays_that_whoosh_reads_as_well(tmp_path, wr
         whoosh_matcher.next()
     assert whoosh_counts == expected
     engine.close()
+
+
+def test_document_frequencies_are_whooshs_own(sample_index, write_jsonl):
+    index_paths(sample_index, [write_jsonl([article("hb-2", title="Hòa Bình đón mùa lúa mới")])])
+    engine = engine_at(sample_index)
+    view = engine.searcher().view()
+    assert len(view.leaves) == 2
+    for fieldname, term in (("title_syl", "hoà"), ("body_syl", "lúa"), ("title_fold", "binh"),
+                            ("body_syl", "hoà_bình"), ("title_fold", "qxzqvw")):
+        expected = view.reader.doc_frequency(fieldname, term)
+        assert view.df(fieldname, term) == expected
+    assert view.df("title_syl", "hoà") == 4  # three sample titles and the new one
+    engine.close()

@@ -36,6 +36,7 @@ PRIVATE_API = (
     (whoosh3.W3PostingsWriter, "written"),  # whether a term has blocks (inlining one posting)
     (whoosh3.W3TermInfo, "set_inlined"),
     (whoosh3.W3TermsReader, "_keycoder"),  # a term's key in the term index (direct block reads)
+    (whoosh3.W3TermInfo, "_struct"),  # the layout of a term's entry: its document frequency
 )
 INSTANCE_ATTRIBUTES = {
     "W3LeafMatcher": ("_data", "_blocklength", "_byteids"),
@@ -48,6 +49,8 @@ _LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float
 EMPTY_IDS = np.zeros(0, dtype=np.int64)
 EMPTY_TF = np.zeros(0, dtype=np.float32)
 _BLOCK_SIZE = struct.Struct("!i")  # before each posting block: its size, negative for the last
+_TERM_INFO = W3TermInfo._struct  # a term index entry: flags, weight, document frequency, ...
+_DOC_FREQUENCY = 2
 
 slow_reads = 0  # posting lists read a posting at a time because the block path did not apply
 slow_columns = 0  # columns read a value at a time because the mapped path did not apply
@@ -164,6 +167,25 @@ def _matcher_blocks(segreader, fieldname: str, term: str):
         values.append(matcher.value())
         matcher.next()
     yield np.array(ids, dtype=np.int64), weights, values, len(ids)
+
+
+def doc_frequency(segreaders, fieldname: str, term: str) -> int:
+    """How many documents of the segments hold ``term`` (deleted ones included), from one
+    term-index lookup in each: Whoosh's merged reader looks a term up through four layers
+    of calls per segment, and spelling correction asks for hundreds of words a query."""
+    tbytes = term.encode("utf-8")
+    total = 0
+    for segreader in segreaders:
+        terms = getattr(segreader, "_terms", None)
+        if not all(hasattr(terms, name) for name in ("_tindex", "_keycoder")):
+            global slow_reads
+            slow_reads += 1
+            total += segreader.doc_frequency(fieldname, term)
+            continue
+        raw = terms._tindex.get(terms._keycoder(fieldname, tbytes))
+        if raw is not None:
+            total += _TERM_INFO.unpack_from(raw)[_DOC_FREQUENCY]
+    return total
 
 
 def read_postings(segreader, fieldname: str, term: str) -> tuple[np.ndarray, np.ndarray]:

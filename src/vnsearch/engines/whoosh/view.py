@@ -339,7 +339,7 @@ class IndexView:
         key = (fieldname, term)
         value = self._df_cache.get(key)
         if value is None:
-            value = self.reader.doc_frequency(fieldname, term)
+            value = internals.doc_frequency((r for r, _offset in self.leaves), fieldname, term)
             if len(self._df_cache) > DF_CACHE_ENTRIES:
                 self._df_cache.clear()
             self._df_cache[key] = value
