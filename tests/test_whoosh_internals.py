@@ -66,3 +66,18 @@ def test_document_frequencies_are_whooshs_own(sample_index, write_jsonl):
         assert view.df(fieldname, term) == expected
     assert view.df("title_syl", "hoà") == 4  # three sample titles and the new one
     engine.close()
+
+
+def test_term_entries_are_those_whooshs_hash_table_gives(sample_index):
+    engine = engine_at(sample_index)
+    segreader = engine.searcher().view().leaves[0][0]
+    terms = segreader._terms
+    words = [w.decode() for w in segreader.lexicon("body_syl")] + ["qxzqvw", "hoà_bìnhx", ""]
+    found = 0
+    for fieldname in ("body_syl", "title_fold", "id"):
+        for word in words:
+            entry = internals.term_entry(terms, fieldname, word.encode())
+            assert entry == terms._tindex.get(terms._keycoder(fieldname, word.encode()))
+            found += entry is not None
+    assert found >= len(words) - 3
+    engine.close()

@@ -15,10 +15,12 @@ from __future__ import annotations
 import pickle
 import struct
 import zlib
+from functools import lru_cache
 
 import numpy as np
 from whoosh.codec import whoosh3
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, W3TermInfo, _lenfield
+from whoosh.filedb import filetables
 from whoosh.util.numeric import byte_to_length
 
 from vnsearch.engines.whoosh import mapped
@@ -37,12 +39,16 @@ PRIVATE_API = (
     (whoosh3.W3TermInfo, "set_inlined"),
     (whoosh3.W3TermsReader, "_keycoder"),  # a term's key in the term index (direct block reads)
     (whoosh3.W3TermInfo, "_struct"),  # the layout of a term's entry: its document frequency
+    (filetables, "_pointer"),  # a term index's hash slot (term_entry)
+    (filetables, "_lengths"),  # a term index entry's key and value lengths
+    (filetables, "_hash_functions"),
 )
 INSTANCE_ATTRIBUTES = {
     "W3LeafMatcher": ("_data", "_blocklength", "_byteids"),
     "NumericColumn.Reader": ("_dbfile", "_typecode", "_count", "_default", "_basepos"),
     "SegmentReader": ("_perdoc", "_terms"),
     "W3TermsReader": ("_tindex", "_postfile"),
+    "OrderedHashReader": ("dbfile", "tables", "hashtype"),
     "Searcher": ("_ix",),
 }
 _LENGTH_TABLE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
@@ -50,6 +56,8 @@ EMPTY_IDS = np.zeros(0, dtype=np.int64)
 EMPTY_TF = np.zeros(0, dtype=np.float32)
 _BLOCK_SIZE = struct.Struct("!i")  # before each posting block: its size, negative for the last
 _TERM_INFO = W3TermInfo._struct  # a term index entry: flags, weight, document frequency, ...
+_HASH_SLOT = filetables._pointer  # a term index hash table slot: the key's hash, the entry's position
+_ENTRY_LENGTHS = filetables._lengths  # before a term index entry: its key's and value's lengths
 _DOC_FREQUENCY = 2
 
 slow_reads = 0  # posting lists read a posting at a time because the block path did not apply
@@ -116,7 +124,7 @@ def _blocks(segreader, fieldname: str, term: str):
     if buf is None or not all(hasattr(terms, name) for name in ("_tindex", "_keycoder")):
         yield from _matcher_blocks(segreader, fieldname, term)
         return
-    raw = terms._tindex.get(terms._keycoder(fieldname, term.encode("utf-8")))
+    raw = term_entry(terms, fieldname, term.encode("utf-8"))
     if raw is None:
         return
     info = W3TermInfo.from_bytes(raw)
@@ -169,6 +177,48 @@ def _matcher_blocks(segreader, fieldname: str, term: str):
     yield np.array(ids, dtype=np.int64), weights, values, len(ids)
 
 
+def term_entry(terms, fieldname: str, tbytes: bytes) -> bytes | None:
+    """A term's entry in one segment's term index (its term info, as bytes), or None.
+
+    Whoosh's hash table, probed straight from the map: its own ``get`` hashed the key with
+    md5 in every segment and read each slot through three layers of calls; search looks a
+    term up in every segment, a thousand times a query. The key's hash is computed once
+    for all segments (:func:`_key_hash`); the probe is Whoosh's (``HashReader.ranges_for_key``).
+    """
+    tindex = terms._tindex
+    key = terms._keycoder(fieldname, tbytes)
+    buf = mapped.buffer_of(getattr(tindex, "dbfile", None))
+    if buf is None or not hasattr(tindex, "tables") or not hasattr(tindex, "hashtype"):
+        global slow_reads
+        slow_reads += 1
+        return tindex.get(key)
+    keyhash = _key_hash(tindex.hashtype, key)
+    start, slots = tindex.tables[keyhash & 255]
+    if not slots:
+        return None
+    pointer, lengths = _HASH_SLOT, _ENTRY_LENGTHS
+    end = start + slots * pointer.size
+    slot = start + ((keyhash >> 8) % slots) * pointer.size
+    for _ in range(slots):
+        slot_hash, position = pointer.unpack_from(buf, slot)
+        if not position:
+            return None
+        if slot_hash == keyhash:
+            key_length, value_length = lengths.unpack_from(buf, position)
+            key_start = position + lengths.size
+            if key_length == len(key) and buf[key_start : key_start + key_length] == key:
+                return bytes(buf[key_start + key_length : key_start + key_length + value_length])
+        slot += pointer.size
+        if slot == end:
+            slot = start
+    return None
+
+
+@lru_cache(maxsize=8192)
+def _key_hash(hashtype: int, key: bytes) -> int:
+    return filetables._hash_functions[hashtype](key)
+
+
 def doc_frequency(segreaders, fieldname: str, term: str) -> int:
     """How many documents of the segments hold ``term`` (deleted ones included), from one
     term-index lookup in each: Whoosh's merged reader looks a term up through four layers
@@ -182,7 +232,7 @@ def doc_frequency(segreaders, fieldname: str, term: str) -> int:
             slow_reads += 1
             total += segreader.doc_frequency(fieldname, term)
             continue
-        raw = terms._tindex.get(terms._keycoder(fieldname, tbytes))
+        raw = term_entry(terms, fieldname, tbytes)
         if raw is not None:
             total += _TERM_INFO.unpack_from(raw)[_DOC_FREQUENCY]
     return total
