@@ -15,11 +15,13 @@ from __future__ import annotations
 import bisect
 import html
 import unicodedata
+from functools import lru_cache
 
 from vnsearch import analysis
 from vnsearch.query import parse
 
 MAX_SCAN_CHARS = 60_000
+FORMS_CACHED = 20_000  # syllables as written (case included); a news archive's common ones
 
 
 def snippet(text: str, terms: set[str], width: int = 36) -> str:
@@ -29,10 +31,9 @@ def snippet(text: str, terms: set[str], width: int = 36) -> str:
     spans = analysis.syllable_spans(text)
     if not spans:
         return html.escape(text[:200])
-    fold, canonical = analysis.fold, analysis.canonical_syllable
-    syllables = [canonical(analysis.place_tone(text[a:b])) for a, b in spans]
-    folded = [fold(s) for s in syllables]
-    hits = [f in terms or s in terms for s, f in zip(syllables, folded)]
+    forms = [_forms(text[a:b]) for a, b in spans]
+    folded = [f for _s, f in forms]
+    hits = [f in terms or s in terms for s, f in forms]
     start = _best_window(folded, hits, width)
     end = min(len(spans), start + width)
     lo = spans[start][0]
@@ -49,6 +50,14 @@ def snippet(text: str, terms: set[str], width: int = 36) -> str:
     prefix = "… " if lo > 0 else ""
     suffix = " …" if hi < len(text) else ""
     return prefix + "".join(out).strip() + suffix
+
+
+@lru_cache(maxsize=FORMS_CACHED)
+def _forms(written: str) -> tuple[str, str]:
+    """A syllable as written, canonical (tone placed, ``y`` as ``i``) and folded: one cache
+    lookup a syllable, where a snippet of a long body made three for each."""
+    canonical = analysis.canonical_syllable(analysis.place_tone(written))
+    return canonical, analysis.fold(canonical)
 
 
 def _best_window(folded: list[str], hits: list[bool], width: int) -> int:
