@@ -119,14 +119,17 @@ def _blocks(segreader, fieldname: str, term: str):
     index (a term of one article in the segment) come with the lookup.
     """
     terms = getattr(segreader, "_terms", None)
-    postfile = getattr(terms, "_postfile", None)
-    buf = mapped.buffer_of(postfile)
-    if buf is None or not all(hasattr(terms, name) for name in ("_tindex", "_keycoder")):
-        yield from _matcher_blocks(segreader, fieldname, term)
-        return
+    buf = mapped.buffer_of(getattr(terms, "_postfile", None))
+    if buf is None or not hasattr(terms, "_tindex") or not hasattr(terms, "_keycoder"):
+        return _matcher_blocks(segreader, fieldname, term)
     raw = term_entry(terms, fieldname, term.encode("utf-8"))
     if raw is None:
-        return
+        return ()  # most lookups: a word absent from most segments
+    return _entry_blocks(segreader, fieldname, term, raw, buf)
+
+
+def _entry_blocks(segreader, fieldname: str, term: str, raw: bytes, buf):
+    """:func:`_blocks` of a term found in the term index (``raw``: its entry)."""
     info = W3TermInfo.from_bytes(raw)
     if info.is_inlined():
         ids, weights, values = info.inlined_postings()
@@ -137,7 +140,7 @@ def _blocks(segreader, fieldname: str, term: str):
         yield from _matcher_blocks(segreader, fieldname, term)  # Whoosh names the damage
         return
     position = offset + len(WHOOSH3_HEADER_MAGIC)
-    file = postfile.file
+    file = segreader._terms._postfile.file
     while True:
         (size,) = _BLOCK_SIZE.unpack_from(buf, position)  # negative for the last block
         file.seek(position + _BLOCK_SIZE.size)
