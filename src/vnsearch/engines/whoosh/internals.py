@@ -118,14 +118,21 @@ def _blocks(segreader, fieldname: str, term: str):
     third of the time a common word's postings took to read. Postings inlined in the term
     index (a term of one article in the segment) come with the lookup.
     """
-    terms = getattr(segreader, "_terms", None)
+    terms = _term_index(segreader)
     buf = mapped.buffer_of(getattr(terms, "_postfile", None))
-    if buf is None or not hasattr(terms, "_tindex") or not hasattr(terms, "_keycoder"):
+    if buf is None:
         return _matcher_blocks(segreader, fieldname, term)
     raw = term_entry(terms, fieldname, term.encode("utf-8"))
     if raw is None:
         return ()  # most lookups: a word absent from most segments
     return _entry_blocks(segreader, fieldname, term, raw, buf)
+
+
+def _term_index(segreader):
+    """A segment's term index reader (whoosh3's ``W3TermsReader``) if it has what the direct
+    lookups of :func:`term_entry` use, else None (and Whoosh's public path is taken)."""
+    terms = getattr(segreader, "_terms", None)
+    return terms if hasattr(terms, "_tindex") and hasattr(terms, "_keycoder") else None
 
 
 def _entry_blocks(segreader, fieldname: str, term: str, raw: bytes, buf):
@@ -229,8 +236,8 @@ def doc_frequency(segreaders, fieldname: str, term: str) -> int:
     tbytes = term.encode("utf-8")
     total = 0
     for segreader in segreaders:
-        terms = getattr(segreader, "_terms", None)
-        if not all(hasattr(terms, name) for name in ("_tindex", "_keycoder")):
+        terms = _term_index(segreader)
+        if terms is None:
             global slow_reads
             slow_reads += 1
             total += segreader.doc_frequency(fieldname, term)
