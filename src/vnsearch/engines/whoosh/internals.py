@@ -60,7 +60,7 @@ _HASH_SLOT = filetables._pointer  # a term index hash table slot: the key's hash
 _ENTRY_LENGTHS = filetables._lengths  # before a term index entry: its key's and value's lengths
 _DOC_FREQUENCY = 2
 
-slow_reads = 0  # posting lists read a posting at a time because the block path did not apply
+slow_reads = 0  # term lookups and posting reads that took Whoosh's public path: a direct one did not apply
 slow_columns = 0  # columns read a value at a time because the mapped path did not apply
 
 
@@ -94,6 +94,12 @@ def column_array(column, n: int) -> np.ndarray | None:
     out = np.full(n, column._default, dtype=np.dtype(column._typecode))
     out[:count] = np.frombuffer(buf, dtype=">" + column._typecode, count=count, offset=column._basepos)
     return out
+
+
+def _count_slow_read() -> None:
+    """A Whoosh change broke a direct read: tests/test_whoosh_internals.py notices."""
+    global slow_reads
+    slow_reads += 1
 
 
 def count_slow_column() -> None:
@@ -164,8 +170,7 @@ def _entry_blocks(segreader, fieldname: str, term: str, raw: bytes, buf):
 def _matcher_blocks(segreader, fieldname: str, term: str):
     """:func:`_blocks` through Whoosh's matcher: for files not read through the map, and as
     Whoosh's own check of a damaged posting list."""
-    global slow_reads
-    slow_reads += 1  # a Whoosh change broke the direct path: tests/test_whoosh_internals.py notices
+    _count_slow_read()
     if (fieldname, term) not in segreader:
         return
     matcher = _leaf(segreader.postings(fieldname, term))
@@ -199,8 +204,7 @@ def term_entry(terms, fieldname: str, tbytes: bytes) -> bytes | None:
     key = terms._keycoder(fieldname, tbytes)
     buf = mapped.buffer_of(getattr(tindex, "dbfile", None))
     if buf is None or not hasattr(tindex, "tables") or not hasattr(tindex, "hashtype"):
-        global slow_reads
-        slow_reads += 1
+        _count_slow_read()
         return tindex.get(key)
     keyhash = _key_hash(tindex.hashtype, key)
     start, slots = tindex.tables[keyhash & 255]
@@ -238,8 +242,7 @@ def doc_frequency(segreaders, fieldname: str, term: str) -> int:
     for segreader in segreaders:
         terms = _term_index(segreader)
         if terms is None:
-            global slow_reads
-            slow_reads += 1
+            _count_slow_read()
             total += segreader.doc_frequency(fieldname, term)
             continue
         raw = term_entry(terms, fieldname, tbytes)
