@@ -1,5 +1,8 @@
 """The indexer: incremental updates, deletions, rebuilds, the write lock, stored facet fields."""
 
+import threading
+import time
+
 import pytest
 
 from conftest import article
@@ -7,7 +10,9 @@ from vnsearch.config import Settings
 from engine_support import engine_at, index_paths
 from vnsearch.readers import read_paths
 from vnsearch.engines import IndexBusyError
+from vnsearch.engines.whoosh import segment_merge
 from vnsearch.engines.whoosh.indexer import Indexer
+from vnsearch.engines.whoosh.segment_writer import segments_to_merge
 from vnsearch.engines.whoosh.store import open_index
 
 
@@ -194,6 +199,93 @@ def test_a_run_ending_on_a_commit_boundary_still_merges(tmp_path, write_jsonl):
         read_paths([write_jsonl(records)]))
     assert report.added == 40
     assert len(open_index(tmp_path / "ix").reader().leaf_readers()) < 10  # ten 4-article segments merged
+
+
+class _Segment:
+    """What the merge policy reads of a segment."""
+
+    def __init__(self, name: str, docs: int, deleted: int = 0):
+        self.name, self.docs, self.deleted = name, docs, deleted
+
+    def segment_id(self):
+        return self.name
+
+    def doc_count_all(self):
+        return self.docs
+
+    def doc_count(self):
+        return self.docs - self.deleted
+
+    def deleted_count(self):
+        return self.deleted
+
+
+def test_a_bulk_import_merges_its_segments_a_publish_never_rewrites_the_archive():
+    bulk = [_Segment(f"b{n}", 4300) for n in range(35)]
+    assert segments_to_merge(bulk, written=150_500) == bulk  # a bulk import ends in one segment
+    assert segments_to_merge(bulk, written=1) == []  # 150,500 articles: not in a publish
+    archive, publishes = [_Segment("archive", 150_000)], [_Segment(f"p{n}", 1) for n in range(10)]
+    assert segments_to_merge(archive + publishes, written=1) == publishes
+    assert segments_to_merge(archive + publishes[:9], written=1) == []
+    withdrawn = _Segment("w", 800, deleted=500)
+    assert segments_to_merge(archive + [withdrawn], written=0) == [withdrawn]  # rewritten without them
+    assert segments_to_merge([_Segment("old", 150_000, deleted=90_000)], written=0) == []
+
+
+def test_a_publish_is_searchable_before_its_merge_and_a_failed_merge_loses_nothing(tmp_path, write_jsonl, monkeypatch):
+    ix = tmp_path / "ix"
+    for n in range(9):
+        index_paths(ix, [write_jsonl([article(f"p{n}", title=f"Tin số {n}")], name=f"p{n}.jsonl")])
+
+    def broken(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(segment_merge, "merge_postings", broken)
+    with pytest.raises(OSError):  # the tenth publish fills the tier: its merge fails
+        index_paths(ix, [write_jsonl([article("p9", title="Tin số 9")], name="p9.jsonl")])
+    assert ids_in(ix) == sorted(f"p{n}" for n in range(10))  # committed before the merge began
+    assert len(open_index(ix).reader().leaf_readers()) == 10
+    monkeypatch.undo()
+    index_paths(ix, [write_jsonl([article("p10", title="Tin số 10")], name="p10.jsonl")])
+    assert len(open_index(ix).reader().leaf_readers()) == 1  # the next run merges
+    assert ids_in(ix) == sorted(f"p{n}" for n in range(11))
+    assert engine_at(ix).search(query="tin so 9").hits[0].id == "p9"
+
+
+def test_a_merge_gives_way_to_a_publish_waiting_for_the_index(tmp_path, write_jsonl, monkeypatch):
+    """A run's merge stops when another indexer waits for the index, rather than make a publish
+    wait (here the merge would take over a minute, and the publish waits 10 s at most)."""
+    ix = tmp_path / "ix"
+    for n in range(9):
+        index_paths(ix, [write_jsonl([article(f"p{n}", title=f"Tin số {n}")], name=f"p{n}.jsonl")])
+    started = threading.Event()
+    write_term = segment_merge._write_term
+
+    def slow_in_the_first_run(*args):
+        if threading.current_thread() is first:
+            started.set()
+            time.sleep(0.05)
+        return write_term(*args)
+
+    monkeypatch.setattr(segment_merge, "_write_term", slow_in_the_first_run)
+    monkeypatch.setattr(segment_merge, "CHECK_EVERY", 8)
+    failures = []
+    first = threading.Thread(target=lambda: _publish(ix, write_jsonl, "p9", failures))
+    first.start()
+    assert started.wait(60), "the tenth publish did not start merging"
+    report = index_paths(ix, [write_jsonl([article("p10", title="Tin số 10")], name="p10.jsonl")])
+    first.join(60)
+    assert not first.is_alive() and not failures
+    assert report.added == 1
+    assert ids_in(ix) == sorted(f"p{n}" for n in range(11))
+    assert len(open_index(ix).reader().leaf_readers()) == 1  # the second run merged all eleven
+
+
+def _publish(ix, write_jsonl, article_id, failures) -> None:
+    try:
+        index_paths(ix, [write_jsonl([article(article_id, title="Tin mới")], name=f"{article_id}.jsonl")])
+    except Exception as exc:  # reported by the test in the main thread
+        failures.append(exc)
 
 
 def _schema_2(monkeypatch):

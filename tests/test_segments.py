@@ -7,8 +7,8 @@ import os
 import pytest
 from whoosh import writing
 
-from robustness_support import EVERY_ARTICLE, assert_each_once, corpus_id, stored_ids, write_corpus
-from vnsearch.engines.whoosh import indexer, segment_writer, workers as segments
+from robustness_support import EVERY_ARTICLE, assert_each_once, corpus_id, stored_ids, unique_token, write_corpus
+from vnsearch.engines.whoosh import indexer, segment_merge, segment_writer, workers as segments
 from vnsearch.config import Settings
 from vnsearch.readers import read_paths as read_records
 from vnsearch.documents import document_fields
@@ -38,13 +38,18 @@ def all_postings(index_dir) -> dict:
         return postings, lengths
 
 
-def write_with(writer_class, index_dir, articles, commits: int = 1, optimize: bool = False):
+def write_with(writer_class, index_dir, articles, commits: int = 1, optimize: bool = False, withdraw=()):
     ix = open_index(index_dir, create=True)
     share = -(-len(articles) // commits)
     for start in range(0, len(articles), share):
         writer = writer_class(ix)
         for article in articles[start:start + share]:
             writer.add_document(**document_fields(article))
+        writer.commit(merge=False)
+    if withdraw:
+        writer = writer_class(ix)
+        for article_id in withdraw:
+            writer.delete_by_term("id", article_id)
         writer.commit(merge=False)
     if optimize:
         writer_class(ix).commit(optimize=True)
@@ -70,6 +75,42 @@ def test_merged_segments_keep_their_postings_in_document_order(tmp_path, sample_
     write_with(segment_writer.SegmentWriter, tmp_path / "ours", sample_articles, commits=3, optimize=True)
     assert len(open_index(tmp_path / "ours").reader().leaf_readers()) == 1
     assert all_postings(tmp_path / "ours") == all_postings(tmp_path / "whoosh")
+
+
+def term_infos(index_dir) -> dict:
+    """What the term index says of every term: frequencies, lengths, weights, first and last ids."""
+    with open_index(index_dir).reader() as reader:
+        return {term: _info_row(reader.term_info(*term)) for term in reader.all_terms()}
+
+
+def _info_row(info) -> tuple:
+    return (info.doc_frequency(), info.weight(), info.min_length(), info.max_length(), info.max_weight(),
+            info.min_id(), info.max_id())
+
+
+def test_block_merge_writes_what_whooshs_merge_writes(tmp_path, monkeypatch):
+    """300 articles in three segments, a sixth of them withdrawn, merged into one: ids renumbered
+    past the deleted documents, posting lists longer than a block (positions: 128 a block) and
+    terms of one posting (inlined), the same as Whoosh's merge writes, posting by posting."""
+    articles = list(read_records([write_corpus(tmp_path / "a.jsonl", count=300)]))
+    withdrawn = [corpus_id(n) for n in range(0, 300, 6)]
+    block_terms = []
+    write_arrays = segment_writer._PostingsWriter.write_arrays
+    monkeypatch.setattr(segment_writer._PostingsWriter, "write_arrays",
+                        lambda self, ids, *rest: block_terms.append(len(ids)) or write_arrays(self, ids, *rest))
+    for name, can_merge in [("ours", segment_merge.can_merge), ("whoosh", lambda reader: False)]:
+        monkeypatch.setattr(segment_merge, "can_merge", can_merge)
+        write_with(segment_writer.SegmentWriter, tmp_path / name, articles, commits=3, withdraw=withdrawn,
+                   optimize=True)
+    assert len(open_index(tmp_path / "ours").reader().leaf_readers()) == 1
+    assert max(block_terms) > 128 and len(block_terms) > 50  # the block path wrote long lists
+    assert all_postings(tmp_path / "ours") == all_postings(tmp_path / "whoosh")
+    assert term_infos(tmp_path / "ours") == term_infos(tmp_path / "whoosh")
+    assert sorted(stored_ids(tmp_path / "ours")) == sorted(stored_ids(tmp_path / "whoosh"))
+    assert len(stored_ids(tmp_path / "ours")) == 250
+    engine = engine_at(tmp_path / "ours")
+    assert engine.search(query=f'"{unique_token(7)}"').total == 1
+    assert engine.article(corpus_id(6)) is None and engine.article(corpus_id(7)) is not None  # withdrawn, kept
 
 
 def test_postings_hold_no_more_than_search_reads(tmp_path, write_jsonl):

@@ -5,9 +5,10 @@
 - Durable: work is committed every ``commit_every`` articles (and every
   ``commit_seconds``); Whoosh writes a commit's table of contents last and
   atomically, so a killed indexer leaves the index as of its last commit.
-  Commits inside a run do not merge segments; the run's last commit merges by
-  size tiers (:func:`~vnsearch.engines.whoosh.segment_writer.merge_tiers`), so a
-  publish of one article never rewrites the index.
+  Commits do not merge segments; after the run's last commit, segments are merged by
+  size tiers in a commit of their own, a block at a time
+  (:func:`~vnsearch.engines.whoosh.segment_writer.segments_to_merge`, :mod:`.segment_merge`),
+  so a publish is searchable before any merge and never rewrites the archive.
 - Exclusive: one indexing run at a time, for the whole run (Whoosh's own lock is
   released at every commit, and another run slipping in between two commits would
   invalidate what this one knows is indexed); a second run waits ``lock_timeout``
@@ -36,8 +37,9 @@ from vnsearch.articles import Article, Rejection, Record
 from vnsearch.config import Settings
 from vnsearch.documents import IndexReport, Versions, content_hash, document_fields
 from vnsearch.engines import IndexBusyError
-from vnsearch.engines.whoosh.segment_writer import SegmentWriter, merge_tiers, with_segments
-from vnsearch.engines.whoosh.store import RUN_LOCK_NAME, open_index, remove_temp_tocs
+from vnsearch.engines.whoosh.segment_writer import SegmentWriter, merging, segments_to_merge, with_segments
+from vnsearch.engines.whoosh.segment_merge import MergeStopped
+from vnsearch.engines.whoosh.store import RUN_LOCK_NAME, WAITING_NAME, open_index, remove_temp_tocs
 from vnsearch.engines.whoosh.workers import SegmentWorkers
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,7 @@ class Indexer:
         self._current_writer = None
         self._workers: SegmentWorkers | None = None
         self._lock_fd: int | None = None  # the run lock's descriptor while a run holds it
+        self._clear_at_next_commit = False  # a rebuild empties the index at its first commit
 
     # -- public operations ---------------------------------------------------
 
@@ -89,7 +92,7 @@ class Indexer:
                     if not deleted:
                         report.missing.append(article_id)
                 if report.deleted:
-                    writer.commit()
+                    self._commit(writer)
                     report.commits = 1
                 else:
                     writer.cancel()
@@ -106,6 +109,7 @@ class Indexer:
         """Hold the index directory's run lock (flock) for the whole run; wait at most ``lock_timeout``."""
         self.index_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.index_dir / RUN_LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        waiting = None
         try:
             deadline = time.monotonic() + self.settings.lock_timeout
             while True:
@@ -113,17 +117,25 @@ class Indexer:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     break
                 except BlockingIOError:
+                    if waiting is None:  # a run that is merging gives way (see _merge)
+                        waiting = os.open(self.index_dir / WAITING_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+                        fcntl.flock(waiting, fcntl.LOCK_SH)
                     if time.monotonic() >= deadline:
                         raise IndexBusyError(
                             f"another indexer is writing to {self.index_dir}; waited "
                             f"{self.settings.lock_timeout:g} s for it to finish "
                             "(set VNSEARCH_LOCK_TIMEOUT to wait longer)") from None
                     time.sleep(0.1)
+            if waiting is not None:
+                os.close(waiting)
+                waiting = None
             remove_temp_tocs(self.index_dir)
             self._lock_fd = fd
             yield
         finally:
             self._lock_fd = None
+            if waiting is not None:
+                os.close(waiting)
             os.close(fd)  # closing releases the lock; so does the process dying
 
     def _abandon_writer(self) -> None:
@@ -156,17 +168,35 @@ class Indexer:
                 "for it to finish (set VNSEARCH_LOCK_TIMEOUT to wait longer)"
             ) from None
 
-    def _commit(self, writer, final: bool = True, segments=()):
-        """Commit, with the workers' finished ``segments``; commits inside a long run add
-        segments without merging any (cheap), the last one merges by tiers (:func:`merge_tiers`)."""
-        if self._clear_at_next_commit:
-            policy = CLEAR
-        elif final:
-            policy = merge_tiers
-        else:
-            policy = NO_MERGE
+    def _commit(self, writer, final: bool = True, segments=(), written: int = 0):
+        """Commit, with the workers' finished ``segments``, merging none (the articles are
+        searchable at once); after a run's last commit, merge what :func:`segments_to_merge`
+        chooses for a run that wrote ``written`` articles, in a commit of its own."""
+        policy = CLEAR if self._clear_at_next_commit else NO_MERGE
         writer.commit(mergetype=with_segments(policy, segments))
         self._clear_at_next_commit = False
+        if final:
+            self._merge(written)
+
+    def _merge(self, written: int) -> None:
+        """Merge in a commit of its own; give way to another indexer that waits for the run lock
+        (it holds the waiting file's lock, shared): a publish never waits on a merge, and the
+        next run merges again."""
+        ix = open_index(self.index_dir)
+        chosen = segments_to_merge(ix._segments(), written)
+        if not chosen:
+            return
+        waiting = os.open(self.index_dir / WAITING_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self._current_writer = writer = self._writer(ix)
+            writer.merge_stop = lambda: _someone_waits(waiting)
+            try:
+                writer.commit(mergetype=merging(chosen))
+            except MergeStopped:  # Whoosh's commit released its lock on the way out
+                log.info("merging %d segments gave way to another indexer", len(chosen))
+            self._current_writer = None
+        finally:
+            os.close(waiting)
 
     def _lock_fds(self, writer) -> tuple[int, ...]:
         """The descriptors of the locks this run holds: the run lock, Whoosh's write lock."""
@@ -197,6 +227,16 @@ class Indexer:
                 run.offer(record, first_time)
         run.finish()
         self._current_writer = None
+
+
+def _someone_waits(waiting_fd: int) -> bool:
+    """Whether an indexer waits for the run lock: it holds a shared lock on the waiting file."""
+    try:
+        fcntl.flock(waiting_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    fcntl.flock(waiting_fd, fcntl.LOCK_UN)
+    return False
 
 
 class _Run:
@@ -263,7 +303,8 @@ class _Run:
 
     def commit(self, final: bool = False) -> None:
         indexer, workers = self.indexer, self.indexer._workers
-        indexer._commit(self.writer, final=final, segments=workers.finish() if workers else ())
+        indexer._commit(self.writer, final=final, segments=workers.finish() if workers else (),
+                        written=self.report.added + self.report.updated)
         self.report.commits += 1
         self.uncommitted.clear()
         self.since_commit, self.last_commit = 0, time.monotonic()
@@ -276,8 +317,8 @@ class _Run:
     def finish(self) -> None:
         self.flush()
         if self.since_commit or self.indexer._clear_at_next_commit or self.report.commits:
-            # The run's last commit merges by tiers, even when the run's last article
-            # happened to fill a commit of its own.
+            # The run's last commit is followed by the run's merge, even when the run's
+            # last article happened to fill a commit of its own.
             self.commit(final=True)
         else:
             self.writer.cancel()

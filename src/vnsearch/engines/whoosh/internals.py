@@ -47,7 +47,7 @@ INSTANCE_ATTRIBUTES = {
     "W3LeafMatcher": ("_data", "_blocklength", "_byteids"),
     "NumericColumn.Reader": ("_dbfile", "_typecode", "_count", "_default", "_basepos"),
     "SegmentReader": ("_perdoc", "_terms"),
-    "W3TermsReader": ("_tindex", "_postfile"),
+    "W3TermsReader": ("_tindex", "_postfile", "_fieldunmap"),  # _fieldunmap: segment_merge
     "OrderedHashReader": ("dbfile", "tables", "hashtype"),
     "Searcher": ("_ix",),
 }
@@ -124,24 +124,24 @@ def _blocks(segreader, fieldname: str, term: str):
     third of the time a common word's postings took to read. Postings inlined in the term
     index (a term of one article in the segment) come with the lookup.
     """
-    terms = _term_index(segreader)
+    terms = term_index(segreader)
     buf = mapped.buffer_of(getattr(terms, "_postfile", None))
     if buf is None:
         return _matcher_blocks(segreader, fieldname, term)
     raw = term_entry(terms, fieldname, term.encode("utf-8"))
     if raw is None:
         return ()  # most lookups: a word absent from most segments
-    return _entry_blocks(segreader, fieldname, term, raw, buf)
+    return entry_blocks(segreader, fieldname, term, raw, buf)
 
 
-def _term_index(segreader):
+def term_index(segreader):
     """A segment's term index reader (whoosh3's ``W3TermsReader``) if it has what the direct
     lookups of :func:`term_entry` use, else None (and Whoosh's public path is taken)."""
     terms = getattr(segreader, "_terms", None)
     return terms if hasattr(terms, "_tindex") and hasattr(terms, "_keycoder") else None
 
 
-def _entry_blocks(segreader, fieldname: str, term: str, raw: bytes, buf):
+def entry_blocks(segreader, fieldname: str, term: str | bytes, raw: bytes, buf):
     """:func:`_blocks` of a term found in the term index (``raw``: its entry)."""
     info = W3TermInfo.from_bytes(raw)
     if info.is_inlined():
@@ -165,6 +165,14 @@ def _entry_blocks(segreader, fieldname: str, term: str, raw: bytes, buf):
         if size < 0:
             return
         position = end
+
+
+def inlined_postings(raw: bytes) -> tuple | None:
+    """(ids, weights, values) of a term index entry whose postings are inlined in it, else None:
+    the entry's flags byte says so (``W3TermInfo.to_bytes``), without building a term info."""
+    if not raw[0]:
+        return None
+    return pickle.loads(raw[_TERM_INFO.size:])
 
 
 def _matcher_blocks(segreader, fieldname: str, term: str):
@@ -240,7 +248,7 @@ def doc_frequency(segreaders, fieldname: str, term: str) -> int:
     tbytes = term.encode("utf-8")
     total = 0
     for segreader in segreaders:
-        terms = _term_index(segreader)
+        terms = term_index(segreader)
         if terms is None:
             _count_slow_read()
             total += segreader.doc_frequency(fieldname, term)

@@ -30,10 +30,13 @@ from __future__ import annotations
 from array import array
 from typing import Callable, Iterator
 
+import numpy as np
 from whoosh import writing
 from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3PostingsWriter, W3Segment
 from whoosh.filedb.filestore import RamStorage
 from whoosh.reading import SegmentReader
+
+from vnsearch.engines.whoosh import segment_merge
 
 # Postings per block, by field. Whoosh's default, 128, suits its own matchers, which skip
 # blocks; search reads whole posting lists of the frequency fields, and each block
@@ -75,10 +78,15 @@ class _PostingsWriter(W3PostingsWriter):
         super().add_posting(id_, weight, vbytes, length)
 
     def _mini_ids(self):
+        ids = self._ids
+        if isinstance(ids, array) and len(ids) >= PACK_AT_LEAST:
+            return PackedNumbers.of(np.diff(np.frombuffer(ids, dtype=np.uint32), prepend=np.uint32(0)))
         return PackedNumbers.of(super()._mini_ids())
 
     def _mini_weights(self):
         weights = self._weights
+        if len(weights) >= PACK_AT_LEAST:
+            return _mini_weights_of(np.frombuffer(weights, dtype=np.float32))
         first = weights[0]
         if all(w == first for w in weights):
             return None if first == 1.0 else float(first)  # as Whoosh: its reader expects a float
@@ -104,9 +112,30 @@ class _PostingsWriter(W3PostingsWriter):
 
     def _mini_values(self):
         values = super()._mini_values()
-        if isinstance(values, tuple) and getattr(self._format, "ascii_values", False):
-            return tuple(v.decode("ascii") for v in values)
+        if (isinstance(values, tuple) and values and isinstance(values[0], bytes)
+                and getattr(self._format, "ascii_values", False)):
+            return tuple(v.decode("ascii") for v in values)  # merged blocks come as str already
         return values
+
+    def write_arrays(self, ids: np.ndarray, weights: np.ndarray, values: list | None,
+                     lengths: np.ndarray) -> None:
+        """A whole term's postings at once, in blocks (a merge: :mod:`.segment_merge`):
+        ``ids`` ascending, ``weights`` float32, ``values`` one per posting (None: the
+        format has none), ``lengths`` each document's length in the field."""
+        count = len(ids)
+        ids = ids.astype(np.uint32)
+        weights = weights.astype(np.float32)
+        for start in range(0, count, self._blocklimit):
+            end = min(start + self._blocklimit, count)
+            self._ids = array("I", ids[start:end].tobytes())
+            self._weights = array("f", weights[start:end].tobytes())
+            self._values = values[start:end] if values is not None else []
+            block_lengths = lengths[start:end]
+            counted = block_lengths[block_lengths > 0]  # as add_posting: a length of 0 is none
+            self._minlength = int(counted.min()) if len(counted) else None
+            self._maxlength = int(block_lengths.max())
+            self._maxweight = float(weights[start:end].max())
+            self._write_block(last=end == count)
 
 
 def _small_whole(weight) -> bool:
@@ -114,7 +143,18 @@ def _small_whole(weight) -> bool:
     return float(weight).is_integer() and 0 <= weight < 2**31
 
 
+def _mini_weights_of(weights: np.ndarray):
+    """:meth:`_PostingsWriter._mini_weights` of a block's float32 weights, with numpy."""
+    first = float(weights[0])
+    if (weights == weights[0]).all():
+        return None if first == 1.0 else first
+    if ((weights >= 0) & (weights < 2**31) & (weights == np.floor(weights))).all():
+        return PackedNumbers.of(weights.astype(np.uint32))
+    return tuple(weights.tolist())
+
+
 PACK_AT_LEAST = 64  # postings in a block for its ids and counts to be packed
+_NUMPY_TYPES = {"B": np.uint8, "H": np.uint16, "I": np.uint32}  # array typecodes (native order)
 
 
 class PackedNumbers(array):
@@ -136,6 +176,12 @@ class PackedNumbers(array):
     def of(cls, numbers) -> "PackedNumbers | tuple":
         """Packed, or a tuple when there are fewer than :data:`PACK_AT_LEAST` (an array's
         pickle costs some 40 bytes more, and a short tuple is quick to read anyway)."""
+        if isinstance(numbers, np.ndarray):
+            if len(numbers) < PACK_AT_LEAST:
+                return tuple(numbers.tolist())
+            top = int(numbers.max())
+            typecode = "B" if top < 2**8 else "H" if top < 2**16 else "I"
+            return cls(typecode, numbers.astype(_NUMPY_TYPES[typecode]).tobytes())
         numbers = tuple(numbers)
         if len(numbers) < PACK_AT_LEAST:
             return numbers
@@ -210,8 +256,24 @@ class _FieldLengths:
         self._doc_count = doc_count
 
     def doc_field_length_reader(self, fieldname):
+        return self.lengths(fieldname).__getitem__
+
+    def lengths(self, fieldname) -> list[int]:
         length = self._reader.doc_field_length_reader(fieldname)
-        return [length(docnum) for docnum in range(self._doc_count)].__getitem__
+        return [length(docnum) for docnum in range(self._doc_count)]
+
+
+class _LengthArrays:
+    """Each field's lengths in the new segment as an array, for a merge (zeros without a column)."""
+
+    def __init__(self, lengths: _FieldLengths | None, doc_count: int):
+        self._lengths = lengths
+        self._doc_count = doc_count
+
+    def __call__(self, fieldname: str) -> np.ndarray:
+        if self._lengths is None:
+            return np.zeros(self._doc_count, dtype=np.int64)
+        return np.array(self._lengths.lengths(fieldname), dtype=np.int64)
 
 
 class SegmentWriter(writing.SegmentWriter):
@@ -227,16 +289,56 @@ class SegmentWriter(writing.SegmentWriter):
         kwargs.setdefault("codec", Codec())
         super().__init__(ix, _lk=not worker, **kwargs)
         self.pool = MemoryPostingPool()
+        self._merged: list[segment_merge.MergedSegment] = []  # merged a block at a time, at flush
+        # Asked during a merge: true stops it (raising segment_merge.MergeStopped).
+        self.merge_stop: Callable[[], bool] | None = None
         if worker:
             # Whoosh gives every writer of an index the same temporary directory and
             # deletes it when the writer finishes; a worker's postings never go there.
             self._tempstorage = RamStorage()
 
+    def add_reader(self, reader):
+        """Merge a segment (a merge policy calls this at commit): its documents are copied now,
+        its postings a block at a time when the segment is written (:mod:`.segment_merge`).
+        Postings already in the pool, or a segment that cannot be read so, take Whoosh's way."""
+        if self.pool.postings or not segment_merge.can_merge(reader):
+            self._pool_merged()
+            return super().add_reader(reader)
+        self._check_state()
+        basedoc = self.docnum
+        fieldnames = set(self.schema.names()) | {
+            name for name in reader.indexed_field_names() if name in self.schema}
+        iter_docs = reader.iter_docs
+        reader.iter_docs = lambda: segment_merge.checked(iter_docs(), self.merge_stop)
+        docmap = self.write_per_doc(fieldnames, reader)
+        self._merged.append(segment_merge.MergedSegment(
+            reader.segment(), basedoc, segment_merge.docmap_array(docmap, reader.doc_count_all())))
+        self._added = True
+
+    def add_document(self, **fields):
+        self._pool_merged()
+        super().add_document(**fields)
+
+    def _pool_merged(self) -> None:
+        """Segments merged so far go through the pool after all: the pool's postings and
+        theirs must come out in document order, which only the pool sorts."""
+        for merged in self._merged:
+            reader = SegmentReader(self.storage, self.schema, merged.segment)
+            docmap = None if merged.docmap is None else {
+                old: new for old, new in enumerate(merged.docmap.tolist()) if new >= 0}
+            self.add_postings_to_pool(reader, merged.basedoc, docmap)
+            reader.close()
+        self._merged = []
+
     def _flush_segment(self):
         self.perdocwriter.close()
         pdr = self.per_document_reader() if self.codec.length_stats else None
         lengths = _FieldLengths(pdr, self.docnum) if pdr else None
-        self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
+        if self._merged:
+            segment_merge.merge_postings(self.fieldwriter, self.schema, _LengthArrays(lengths, self.docnum),
+                                         self.storage, self._merged, self.merge_stop)
+        else:
+            self.fieldwriter.add_postings(self.schema, lengths, self.pool.iter_postings())
         self.fieldwriter.close()
         if pdr:
             pdr.close()
@@ -261,27 +363,48 @@ def with_segments(mergetype, segments: list) -> Callable:
 
 
 MERGE_FACTOR = 10
-# Whoosh rewrites postings in Python when it merges (100,000 articles took over 12 minutes here), and a
-# merge runs inside a commit: merging only small segments keeps every publish's commit short.
-MAX_MERGED_SEGMENT = 1000
+# A run merges segments of at most this many articles in all, or of a few times what it wrote
+# (MERGE_PER_ARTICLE): the merge holds the index's lock after the run's commit, so a publish
+# of one article never waits on the rewrite of the archive, while a bulk import ends merged.
+MERGE_LIMIT = 20000
+MERGE_PER_ARTICLE = 4
 
 
-def merge_tiers(writer, segments):
-    """Whoosh merge policy: segments under ``MAX_MERGED_SEGMENT`` live articles are grouped in
-    tiers by size (powers of ten); a tier holding ``MERGE_FACTOR`` segments is merged into one,
-    as are small segments that are mostly deleted. A publish of a few articles never rewrites
-    the big segments of a bulk import, yet thousands of publishes do not leave thousands of
-    tiny segments for every search to visit.
+def segments_to_merge(segments, written: int = 0) -> list:
+    """The segments a run that wrote ``written`` articles merges after its commit: grouped
+    in tiers by size (powers of ten), a tier holding ``MERGE_FACTOR`` segments is merged into
+    one, and a segment mostly deleted is rewritten; within :data:`MERGE_LIMIT` articles (or
+    ``MERGE_PER_ARTICLE`` times ``written``). A publish of a few articles never rewrites the
+    big segments of a bulk import, yet thousands of publishes do not leave thousands of tiny
+    segments for every search to visit, and a bulk import's segments end as one.
     """
-    small = [seg for seg in segments if seg.doc_count() < MAX_MERGED_SEGMENT]
+    limit = max(MERGE_LIMIT, MERGE_PER_ARTICLE * written)
     tiers: dict[int, list] = {}
-    for segment in small:
+    for segment in segments:
         tiers.setdefault(len(str(max(1, segment.doc_count()))), []).append(segment)
-    to_merge = [seg for tier in tiers.values() if len(tier) >= MERGE_FACTOR for seg in tier]
-    to_merge += [seg for seg in small if seg not in to_merge and seg.doc_count_all()
-                 and seg.deleted_count() > seg.doc_count_all() / 2]
-    for segment in to_merge:
-        reader = SegmentReader(writer.storage, writer.schema, segment)
-        writer.add_reader(reader)
-        reader.close()
-    return [seg for seg in segments if seg not in to_merge]
+    chosen: list = []
+    for tier in sorted(tiers):  # small tiers first: their merges are cheap and most useful
+        group = tiers[tier]
+        if len(group) >= MERGE_FACTOR and sum(s.doc_count_all() for s in chosen + group) <= limit:
+            chosen += group
+    for segment in segments:
+        if (segment not in chosen and segment.doc_count_all()
+                and segment.deleted_count() > segment.doc_count_all() / 2
+                and sum(s.doc_count_all() for s in chosen) + segment.doc_count_all() <= limit):
+            chosen.append(segment)
+    return chosen
+
+
+def merging(chosen: list) -> Callable:
+    """A Whoosh merge policy that merges the ``chosen`` segments into one and keeps the rest."""
+    chosen_ids = {segment.segment_id() for segment in chosen}
+
+    def policy(writer, segments):
+        merged = [segment for segment in segments if segment.segment_id() in chosen_ids]
+        for segment in merged:
+            reader = SegmentReader(writer.storage, writer.schema, segment)
+            writer.add_reader(reader)
+            reader.close()
+        return [segment for segment in segments if segment.segment_id() not in chosen_ids]
+
+    return policy

@@ -13,6 +13,7 @@ from vnsearch.engines.whoosh.schema import build_schema
 
 INDEX_NAME = "vnsearch"
 RUN_LOCK_NAME = "vnsearch-indexer.lock"
+WAITING_NAME = "vnsearch-indexer.waiting"  # locked (shared) by indexers waiting for the run lock
 # A table of contents Whoosh was still writing when its process was killed: Whoosh writes
 # it as _<name>_<generation>.toc.<random> and renames it when done.
 TEMP_TOC_RE = re.compile(rf"^_{INDEX_NAME}_[0-9]+\.toc\.[0-9.]+$")
