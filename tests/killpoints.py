@@ -19,6 +19,7 @@ await-segments       the indexer waits for the workers' segments the N-th time (
                      with 2 workers: they are finishing their segments)
 before-toc-rename    commit N: segment complete, new TOC written to a temp file, not renamed
 after-toc-rename     commit N: TOC renamed into place; old files not cleaned, lock still held
+merge-term           the N-th term a merge writes (after the run's last commit)
 
 Two points do not kill. One fills the disk, to make a commit fail as on a full disk:
 
@@ -45,6 +46,7 @@ from whoosh import writing
 from whoosh.filedb import compound, filestore
 
 import vnsearch.engines.whoosh.indexer
+import vnsearch.engines.whoosh.segment_merge
 import vnsearch.engines.whoosh.store
 import vnsearch.engines.whoosh.workers
 from vnsearch import cli
@@ -137,6 +139,8 @@ def install(point: str, n) -> None:
             filestore.FileStorage, "rename_file", 1, when=lambda self, old, new, *a, **k: new.endswith(".toc")))
     elif point == "after-toc-rename":
         in_commit(n, before=lambda: on_nth_call(whoosh_index, "clean_files", 1))
+    elif point == "merge-term":
+        on_nth_call(vnsearch.engines.whoosh.segment_merge, "_write_term", n)
     elif point == "fill-disk-at-commit":
         in_commit(n, before=fill_the_disk)
     elif point == "pause-after-commit":

@@ -20,6 +20,7 @@ from robustness_support import (
     search_total, shared_corpus, start_cli, stats_count, stop, stored_ids, wait_for, write_corpus,
 )
 from vnsearch import sample_articles_path
+from vnsearch.engines.whoosh.store import open_index
 
 pytestmark = pytest.mark.slow
 
@@ -71,6 +72,26 @@ def test_killed_indexer_leaves_its_last_commit_and_a_rerun_completes(tmp_path, c
     assert killed.returncode == -signal.SIGKILL, f"not killed at {point}: {killed.returncode}\n{killed.stderr}"
     assert_index_as_of_last_commit(index_dir, committed)
     assert_rerun_completes(index_dir, corpus, committed)
+
+
+def test_indexer_killed_while_merging_keeps_every_article_and_the_next_run_merges(tmp_path, corpus):
+    """Commits of 200 articles leave ten segments of one tier, merged after the run's last commit;
+    a kill halfway through the merge loses nothing, and a rerun that changes nothing merges."""
+    index_dir = tmp_path / "index"
+    env = cli_env(VNSEARCH_COMMIT_EVERY=200, VNSEARCH_WORKERS=1)
+    killed = run_killpoint("merge-term", 5000, "index", corpus, "--index-dir", index_dir, "-q", env=env)
+    assert killed.returncode == -signal.SIGKILL, f"not killed while merging: {killed.returncode}\n{killed.stderr}"
+    assert_index_as_of_last_commit(index_dir, CORPUS_SIZE)
+    assert segment_count(index_dir) == 10
+    rerun = run_cli("index", corpus, "--index-dir", index_dir, "-q", env=env)
+    assert rerun.returncode == 0, rerun.stderr
+    assert rerun.stdout.strip() == f"0 added, 0 updated, {CORPUS_SIZE} unchanged, 0 deleted, 0 rejected"
+    assert segment_count(index_dir) == 1
+    assert_index_as_of_last_commit(index_dir, CORPUS_SIZE)
+
+
+def segment_count(index_dir) -> int:
+    return len(open_index(index_dir)._segments())
 
 
 def test_indexer_killed_at_a_random_moment_loses_nothing(tmp_path, corpus):

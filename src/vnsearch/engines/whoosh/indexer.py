@@ -322,6 +322,7 @@ class _Run:
             self.commit(final=True)
         else:
             self.writer.cancel()
+            self.indexer._merge(0)  # what an earlier run's merge left (it gave way, or was killed)
         if self.indexer._workers:
             self.indexer._workers.close()
             self.indexer._workers = None
