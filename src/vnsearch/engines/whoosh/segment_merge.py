@@ -7,7 +7,7 @@ dozens of segments, and search paid for each: on the full vietnews corpus, 34 se
 p95 of 50 ms where 2 gave 33 ms (``bench/tail.py``). Here a merged segment's postings are read
 a block at a time from the mapped file (:func:`~.internals.entry_blocks`), their ids moved to
 the new segment's numbering (shifted, or mapped and filtered when the segment had deletions),
-and written as the new segment's blocks (:meth:`~.segment_writer.PostingsWriter.write_arrays`).
+and written as the new segment's blocks (:meth:`~.segment_writer._PostingsWriter.write_arrays`).
 Stored fields, lengths and columns are copied by Whoosh, a document at a time, as before.
 
 :func:`merge_postings` writes the merged terms in Whoosh's order: by field, then term bytes,
@@ -24,7 +24,7 @@ from typing import Callable, Iterable, Iterator, NamedTuple
 import numpy as np
 from whoosh.reading import SegmentReader
 
-from vnsearch.engines.whoosh import internals
+from vnsearch.engines.whoosh import internals, mapped
 
 # Below this many postings a merged term is written a posting at a time (and a term of one
 # posting is inlined in the term index, as the writer does for new documents).
@@ -62,7 +62,7 @@ def can_merge(reader) -> bool:
     terms = internals.term_index(reader)
     if terms is None or not hasattr(terms._tindex, "items") or not hasattr(terms, "_fieldunmap"):
         return False
-    if internals.mapped.buffer_of(getattr(terms, "_postfile", None)) is None:
+    if mapped.buffer_of(getattr(terms, "_postfile", None)) is None:
         return False
     names = [name for name in terms._fieldunmap if name is not None]
     return names == sorted(names)  # the term index is then in (field name, term) order
@@ -144,7 +144,7 @@ class _Source:
         self.docmap = merged.docmap
         self.schema = schema
         self.terms = internals.term_index(reader)
-        self.buf = internals.mapped.buffer_of(self.terms._postfile)
+        self.buf = mapped.buffer_of(self.terms._postfile)
 
     def entries(self, order: int) -> Iterator[tuple[str, bytes, int, bytes]]:
         """(field name, term bytes, ``order``, term info bytes) of every term, in order."""
