@@ -16,6 +16,11 @@ from vnsearch.engines.whoosh.segment_writer import segments_to_merge
 from vnsearch.engines.whoosh.store import open_index
 
 
+def publish(ix, write_jsonl, n: int):
+    """One run that indexes article ``p{n}`` alone, as a newsroom's publish does."""
+    return index_paths(ix, [write_jsonl([article(f"p{n}", title=f"Tin số {n}")], name=f"p{n}.jsonl")])
+
+
 def ids_in(index_dir):
     ix = open_index(index_dir)
     with ix.searcher() as s:
@@ -186,7 +191,7 @@ def test_an_index_from_another_version_is_refused_then_rebuilt(tmp_path, write_j
 def test_many_small_publishes_are_merged_by_tiers(tmp_path, write_jsonl):
     ix = tmp_path / "ix"
     for n in range(12):  # twelve publishes of one article: twelve one-article segments, then a merge
-        index_paths(ix, [write_jsonl([article(f"p{n}", title=f"Tin số {n}")], name=f"p{n}.jsonl")])
+        publish(ix, write_jsonl, n)
     reader = open_index(ix).reader()
     assert len(reader.leaf_readers()) < 10
     assert reader.doc_count() == 12
@@ -235,18 +240,18 @@ def test_a_bulk_import_merges_its_segments_a_publish_never_rewrites_the_archive(
 def test_a_publish_is_searchable_before_its_merge_and_a_failed_merge_loses_nothing(tmp_path, write_jsonl, monkeypatch):
     ix = tmp_path / "ix"
     for n in range(9):
-        index_paths(ix, [write_jsonl([article(f"p{n}", title=f"Tin số {n}")], name=f"p{n}.jsonl")])
+        publish(ix, write_jsonl, n)
 
     def broken(*args):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(segment_merge, "merge_postings", broken)
     with pytest.raises(OSError):  # the tenth publish fills the tier: its merge fails
-        index_paths(ix, [write_jsonl([article("p9", title="Tin số 9")], name="p9.jsonl")])
+        publish(ix, write_jsonl, 9)
     assert ids_in(ix) == sorted(f"p{n}" for n in range(10))  # committed before the merge began
     assert len(open_index(ix).reader().leaf_readers()) == 10
     monkeypatch.undo()
-    index_paths(ix, [write_jsonl([article("p10", title="Tin số 10")], name="p10.jsonl")])
+    publish(ix, write_jsonl, 10)
     assert len(open_index(ix).reader().leaf_readers()) == 1  # the next run merges
     assert ids_in(ix) == sorted(f"p{n}" for n in range(11))
     assert engine_at(ix).search(query="tin so 9").hits[0].id == "p9"
@@ -257,7 +262,7 @@ def test_a_merge_gives_way_to_a_publish_waiting_for_the_index(tmp_path, write_js
     wait (here the merge would take over a minute, and the publish waits 10 s at most)."""
     ix = tmp_path / "ix"
     for n in range(9):
-        index_paths(ix, [write_jsonl([article(f"p{n}", title=f"Tin số {n}")], name=f"p{n}.jsonl")])
+        publish(ix, write_jsonl, n)
     started = threading.Event()
     write_term = segment_merge._write_term
 
@@ -270,10 +275,10 @@ def test_a_merge_gives_way_to_a_publish_waiting_for_the_index(tmp_path, write_js
     monkeypatch.setattr(segment_merge, "_write_term", slow_in_the_first_run)
     monkeypatch.setattr(segment_merge, "CHECK_EVERY", 8)
     failures = []
-    first = threading.Thread(target=lambda: _publish(ix, write_jsonl, "p9", failures))
+    first = threading.Thread(target=lambda: _publish_or_fail(ix, write_jsonl, 9, failures))
     first.start()
     assert started.wait(60), "the tenth publish did not start merging"
-    report = index_paths(ix, [write_jsonl([article("p10", title="Tin số 10")], name="p10.jsonl")])
+    report = publish(ix, write_jsonl, 10)
     first.join(60)
     assert not first.is_alive() and not failures
     assert report.added == 1
@@ -281,9 +286,9 @@ def test_a_merge_gives_way_to_a_publish_waiting_for_the_index(tmp_path, write_js
     assert len(open_index(ix).reader().leaf_readers()) == 1  # the second run merged all eleven
 
 
-def _publish(ix, write_jsonl, article_id, failures) -> None:
+def _publish_or_fail(ix, write_jsonl, n, failures) -> None:
     try:
-        index_paths(ix, [write_jsonl([article(article_id, title="Tin mới")], name=f"{article_id}.jsonl")])
+        publish(ix, write_jsonl, n)
     except Exception as exc:  # reported by the test in the main thread
         failures.append(exc)
 

@@ -109,15 +109,27 @@ class Indexer:
         """Hold the index directory's run lock (flock) for the whole run; wait at most ``lock_timeout``."""
         self.index_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.index_dir / RUN_LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self._wait_for_lock(fd)
+            remove_temp_tocs(self.index_dir)
+            self._lock_fd = fd
+            yield
+        finally:
+            self._lock_fd = None
+            os.close(fd)  # closing releases the lock; so does the process dying
+
+    def _wait_for_lock(self, fd: int) -> None:
+        """Take the run lock on ``fd`` within ``lock_timeout``. While waiting, hold the waiting
+        file's lock (shared): a run that is merging gives way to us (see :meth:`_merge`)."""
+        deadline = time.monotonic() + self.settings.lock_timeout
         waiting = None
         try:
-            deadline = time.monotonic() + self.settings.lock_timeout
             while True:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
+                    return
                 except BlockingIOError:
-                    if waiting is None:  # a run that is merging gives way (see _merge)
+                    if waiting is None:
                         waiting = os.open(self.index_dir / WAITING_NAME, os.O_RDWR | os.O_CREAT, 0o644)
                         fcntl.flock(waiting, fcntl.LOCK_SH)
                     if time.monotonic() >= deadline:
@@ -126,17 +138,9 @@ class Indexer:
                             f"{self.settings.lock_timeout:g} s for it to finish "
                             "(set VNSEARCH_LOCK_TIMEOUT to wait longer)") from None
                     time.sleep(0.1)
-            if waiting is not None:
-                os.close(waiting)
-                waiting = None
-            remove_temp_tocs(self.index_dir)
-            self._lock_fd = fd
-            yield
         finally:
-            self._lock_fd = None
             if waiting is not None:
-                os.close(waiting)
-            os.close(fd)  # closing releases the lock; so does the process dying
+                os.close(waiting)  # before the run: our own merge must not see us waiting
 
     def _abandon_writer(self) -> None:
         """Stop the workers and cancel the open writer, if any, without hiding the error that

@@ -94,7 +94,7 @@ def _write_terms(fieldwriter, schema, lengths, sources: list["_Source"], stop) -
     streams = [source.entries(order) for order, source in enumerate(sources)]
     field = text = None
     parts: list[tuple] = []
-    field_lengths = None
+    field_lengths = fixed = None
     for fieldname, btext, order, raw in checked(heapq.merge(*streams), stop):
         if (fieldname, btext) != (field, text):
             if parts:
@@ -105,8 +105,9 @@ def _write_terms(fieldwriter, schema, lengths, sources: list["_Source"], stop) -
                     fieldwriter.finish_field()
                 fieldwriter.start_field(fieldname, schema[fieldname])
                 field_lengths = lengths(fieldname)
+                fixed = schema[fieldname].format.fixed_value_size()
             field, text = fieldname, btext
-        part = sources[order].postings(fieldname, btext, raw)
+        part = sources[order].postings(fieldname, btext, raw, fixed)
         if part is not None:
             parts.append(part)
     if parts:
@@ -155,9 +156,9 @@ class _Source:
             if fieldname in schema:
                 yield fieldname, key[2:], order, raw
 
-    def postings(self, fieldname: str, btext: bytes, raw: bytes):
-        """(new ids, weights, values or None) of a term; None if none is live."""
-        fixed = self.schema[fieldname].format.fixed_value_size()
+    def postings(self, fieldname: str, btext: bytes, raw: bytes, fixed: int | None):
+        """(new ids, weights, values or None) of a term; None if none is live. ``fixed``: the
+        field format's value size (0: no values, None: variable)."""
         inlined = internals.inlined_postings(raw)
         if inlined is not None:  # most entries of a segment: a term of one posting
             return self._renumbered_few(*inlined, fixed)
