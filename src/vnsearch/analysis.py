@@ -156,6 +156,94 @@ def syllable_spans(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _WORD_RE.finditer(text)]
 
 
+def syllable_matches(text: str, start: int = 0, end: int | None = None):
+    """The syllables of ``text[start:end]`` as regular-expression matches, in order.
+
+    ``start`` and ``end`` should fall between syllables: one cut through is matched in part.
+    """
+    return _WORD_RE.finditer(text, start, len(text) if end is None else end)
+
+
+# Scripts whose letters fold to one ASCII letter each: Latin (with Vietnamese), Greek, Cyrillic.
+_FOLDED_ONE_BY_ONE = [*range(0x530), *range(0x1E00, 0x1F00)]
+
+
+def syllable_words(text: str, start: int = 0, end: int | None = None) -> list[str]:
+    """The syllables of ``text[start:end]`` as written (see :func:`syllable_matches`)."""
+    return _WORD_RE.findall(text, start, len(text) if end is None else end)
+
+
+@lru_cache(maxsize=1)
+def _fold_classes() -> dict[str, list[int]]:
+    """The letters and digits of Latin (with Vietnamese), Greek and Cyrillic that :func:`fold`
+    turns into one ASCII letter or digit, by that character (``"o"``: ``oOòóỏõọôồ...``)."""
+    members: dict[str, list[int]] = {}
+    for code in _FOLDED_ONE_BY_ONE:
+        c = chr(code)
+        if c.isalnum():
+            f = fold(c)
+            if len(f) == 1 and f.isascii() and f.isalnum():
+                members.setdefault(f, []).append(code)
+    return members
+
+
+def _ranges(codes) -> str:
+    """Code points as the inside of a character class, runs written as ranges (quick to compile)."""
+    out, codes = [], sorted(codes)
+    i = 0
+    while i < len(codes):
+        j = i
+        while j + 1 < len(codes) and codes[j + 1] == codes[j] + 1:
+            j += 1
+        out.append(re.escape(chr(codes[i])) if i == j else f"{re.escape(chr(codes[i]))}-{re.escape(chr(codes[j]))}")
+        i = j + 1
+    return "".join(out)
+
+
+FOLDS_APART = "apart"  # the group a :func:`folding_pattern` match sets at a letter it cannot fold
+
+
+def folding_pattern(folded: set[str] | frozenset[str]) -> re.Pattern | None:
+    """A pattern matching the whole syllables that fold to one of ``folded``, however they
+    are written: case, diacritics, ``y`` for ``i`` (``kỹ`` for ``ki``).
+
+    It may match a little more than :func:`fold` of :func:`canonical_syllable` admits
+    (``quy`` for ``qui``): check each match. A letter or digit that does not fold to one
+    ASCII character ("ß", "北") is matched alone, with the group ``FOLDS_APART`` set: the
+    syllables around it may fold to a word the pattern cannot see. None when no syllable
+    could fold to any of ``folded``.
+
+    >>> [m.group() for m in folding_pattern({"hoa", "ki"}).finditer("Hoà Bình, hoạ sĩ, kỹ sư hoài")]
+    ['Hoà', 'hoạ', 'kỹ']
+    >>> [(m.group(), m.group(FOLDS_APART)) for m in folding_pattern({"moskva"}).finditer("Москва, Straße")]
+    [('Москва', None), ('ß', '')]
+    """
+    members = _fold_classes()
+    spellings = set()
+    for key in folded:
+        for spelling in (key, key[:-1] + "y") if len(key) > 1 and key.endswith("i") else (key,):
+            if spelling and all(c in members for c in spelling):
+                spellings.add(spelling)
+    if not spellings:
+        return None
+
+    def chars(letters) -> str:
+        return _ranges(code for letter in letters for code in members[letter])
+
+    def one_of(letter: str) -> str:
+        return "[" + chars(letter) + "]"
+
+    by_first: dict[str, list[str]] = {}
+    for spelling in sorted(spellings):
+        by_first.setdefault(spelling[0], []).append("".join(one_of(c) for c in spelling[1:]))
+    # One class leads: a first letter of a spelling, or a letter that does not fold to one.
+    # The scan then jumps from one such character to the next, in C.
+    lead = r"[^\W_" + chars(members.keys() - by_first.keys()) + "]"
+    apart = r"(?<=[^\W_" + chars(members.keys()) + "])"
+    words = "|".join(f"(?<={one_of(first)})(?:{'|'.join(rests)})" for first, rests in by_first.items())
+    return re.compile(f"{lead}(?:{apart}(?P<{FOLDS_APART}>)|" + r"(?<![^\W_].)(?:" + words + r")(?![^\W_]))")
+
+
 def fold_terms(terms: list[str]) -> list[str]:
     """Fold each term, keeping only letters, digits and word joiners."""
     out = []
@@ -165,6 +253,13 @@ def fold_terms(terms: list[str]) -> list[str]:
             f = "".join(c for c in f if c.isalnum() or c == "_")
         out.append(f)
     return out
+
+
+@lru_cache(maxsize=8_192)
+def fold_title(syllables: tuple[str, ...]) -> tuple[str, ...]:
+    """:func:`fold_terms` of a title's syllables, remembered: the titles of the top hits are
+    read at every search that ranks them (re-ranking, suggestions)."""
+    return tuple(fold_terms(syllables))
 
 
 def has_diacritics(text: str) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import html
+import itertools
 import unicodedata
 from functools import lru_cache
 
@@ -25,24 +26,25 @@ FORMS_CACHED = 20_000  # syllables as written (case included); a news archive's 
 
 
 def snippet(text: str, terms: set[str], width: int = 36) -> str:
-    """The window of about ``width`` syllables holding the most distinct query terms."""
+    """The window of about ``width`` syllables holding the most distinct query terms.
+
+    Only the matched syllables and the window's own are looked at one by one: a pattern
+    built from the terms finds the candidates in the whole text (see :func:`_hits`).
+    """
     # NFC only: the article's own tone-mark placement is shown; folding ignores placement.
     text = unicodedata.normalize("NFC", text[:MAX_SCAN_CHARS]).replace("\n", " ")
-    spans = analysis.syllable_spans(text)
-    if not spans:
+    hits = _hits(text, terms, width)
+    lo = _window_start(text, hits, width)
+    window = [m.span() for m in itertools.islice(analysis.syllable_matches(text, lo), width + 1)]
+    if not window:
         return html.escape(text[:200])
-    forms = [_forms(text[a:b]) for a, b in spans]
-    folded = [f for _s, f in forms]
-    hits = [f in terms or s in terms for s, f in forms]
-    start = _best_window(folded, hits, width)
-    end = min(len(spans), start + width)
-    lo = spans[start][0]
-    hi = spans[end - 1][1] if end < len(spans) else len(text)
+    lo = window[0][0]
+    hi = window[width - 1][1] if len(window) > width else len(text)
+    marked = {a for _number, a, _b, _folded in hits}
     out = []
     cursor = lo
-    for i in range(start, end):
-        a, b = spans[i]
-        if hits[i]:
+    for a, b in window[:width]:
+        if a in marked:
             out.append(html.escape(text[cursor:a]))
             out.append(f"<mark>{html.escape(text[a:b])}</mark>")
             cursor = b
@@ -50,6 +52,52 @@ def snippet(text: str, terms: set[str], width: int = 36) -> str:
     prefix = "… " if lo > 0 else ""
     suffix = " …" if hi < len(text) else ""
     return prefix + "".join(out).strip() + suffix
+
+
+def _hits(text: str, terms: set[str], width: int) -> list[tuple[int, int, int, str]]:
+    """``(number, start, end, folded)`` of each syllable of ``text`` that ``terms`` match.
+
+    ``number`` is the syllable's position, except that the syllables between two matches
+    are counted up to ``width`` only: matches that far apart share no window, whatever
+    the true distance, and a long body is not counted syllable by syllable.
+    """
+    if not terms:
+        return []
+    pattern = _pattern(frozenset(terms))
+    hits = _hits_among(text, terms, width, pattern.finditer(text)) if pattern else None
+    if hits is None:  # a letter that folds to several ("ß", "北"): every syllable is a candidate
+        hits = _hits_among(text, terms, width, analysis.syllable_matches(text))
+    return hits
+
+
+def _hits_among(text: str, terms: set[str], width: int, candidates) -> list[tuple[int, int, int, str]] | None:
+    """The hits among ``candidates`` (matches in ``text``); None at a letter that
+    :func:`vnsearch.analysis.folding_pattern` cannot fold."""
+    hits: list[tuple[int, int, int, str]] = []
+    number, cursor = 0, 0
+    for m in candidates:
+        if m.lastgroup == analysis.FOLDS_APART:
+            return None
+        a, b = m.span()
+        canonical, folded = _forms(text[a:b])
+        if folded in terms or canonical in terms:
+            number += _count_syllables(text, cursor, a, width)
+            hits.append((number, a, b, folded))
+            number += 1
+            cursor = b
+    return hits
+
+
+def _count_syllables(text: str, start: int, end: int, most: int) -> int:
+    """How many syllables ``text[start:end]`` holds, or ``most`` when it holds more."""
+    if end - start <= most * 8:  # a short stretch: counted in C
+        return min(most, len(analysis.syllable_words(text, start, end)))
+    return sum(1 for _ in itertools.islice(analysis.syllable_matches(text, start, end), most))
+
+
+@lru_cache(maxsize=1024)
+def _pattern(terms: frozenset[str]):
+    return analysis.folding_pattern({analysis.fold(t) for t in terms})
 
 
 @lru_cache(maxsize=FORMS_CACHED)
@@ -60,17 +108,35 @@ def _forms(written: str) -> tuple[str, str]:
     return canonical, analysis.fold(canonical)
 
 
-def _best_window(folded: list[str], hits: list[bool], width: int) -> int:
-    """Start of the window with the most distinct matched terms (then the most matches)."""
-    positions = [i for i, h in enumerate(hits) if h]
-    best, best_score = 0, -1
-    for i in positions[:200]:
-        start = max(0, i - 4)
-        inside = positions[bisect.bisect_left(positions, start):bisect.bisect_left(positions, start + width)]
-        score = len({folded[j] for j in inside}) * 1000 + len(inside)
+def _window_start(text: str, hits: list[tuple[int, int, int, str]], width: int) -> int:
+    """Where the window with the most distinct matched terms (then the most matches) begins:
+    four syllables before one of the first 200 matches (the text's start without any)."""
+    numbers = [h[0] for h in hits]
+    best, best_score = None, -1
+    for i, number in enumerate(numbers[:200]):
+        start = max(0, number - 4)
+        inside = hits[bisect.bisect_left(numbers, start):bisect.bisect_left(numbers, start + width)]
+        score = len({h[3] for h in inside}) * 1000 + len(inside)
         if score > best_score:
-            best, best_score = start, score
-    return best
+            best, best_score = i, score
+    if best is None:
+        return 0
+    # Numbers below ``width`` are exact (the counting stops beyond), so this is 0 to 4 syllables back.
+    return _syllables_back(text, hits[best][1], min(4, numbers[best]))
+
+
+def _syllables_back(text: str, position: int, count: int) -> int:
+    """The start of the syllable ``count`` syllables before the one starting at ``position``."""
+    reach = 64
+    while count:
+        lo = max(0, position - reach)
+        starts = [m.start() for m in analysis.syllable_matches(text, lo, position)]
+        if len(starts) > count or (lo == 0 and starts):  # the first may be cut at ``lo``
+            return starts[-min(count, len(starts))]
+        if lo == 0:
+            break
+        reach *= 4
+    return position
 
 
 def highlight(text: str, terms: set[str]) -> str:
