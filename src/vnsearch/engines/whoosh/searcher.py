@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -56,6 +57,7 @@ class WhooshSearcher:
         self._view = self._new_view(self._searcher)
         self._checked = time.monotonic()
         self._results = pipeline.ResultCache(self.settings.cache_size)
+        self._rankings = pipeline.ResultCache(self.settings.cache_size)
         self.synonyms = load_synonyms(self.settings.synonyms or None)
 
     def close(self) -> None:
@@ -96,22 +98,31 @@ class WhooshSearcher:
             return pipeline.search(run, request or SearchRequest(**kwargs))
 
     def run(self, view: IndexView, request: SearchRequest) -> SearchResult:
-        """The pipeline for one checked request over one generation."""
+        """The pipeline for one checked request over one generation: its ranking (remembered
+        for the request's other pages), then the page's hits."""
+        start = (request.page - 1) * request.per_page
+        ranking = self._rankings.cached(lambda r: self.rank(view, r), view.generation)(ranking_key(request))
+        hits = [build_hit(view, d, s, ranking.terms) for d, s in ranking.ranked[start : start + request.per_page]]
+        suggestion = ranking.suggestion
+        if suggestion:
+            suggestion = proper_case(suggestion, [h.title for h in hits])  # "ca mau" -> "Cà Mau"
+        return SearchResult(request.query, ranking.total, request.page, request.per_page, hits,
+                            dict(ranking.facets), suggestion, relaxed=list(ranking.relaxed),
+                            missing=list(ranking.missing))
+
+    def rank(self, view: IndexView, request: SearchRequest) -> Ranking:
+        """Parse, plan, filter, match (with relaxation), count facets, rank and re-rank, suggest:
+        everything but the hits, for the request's page and those before it."""
         query = parse(request.query)
         plan = Plan.build(query, self.synonyms)
         found = self.matched(view, plan, view.live & filter_mask(view, request))
-        facets = count_facets(view, found.docs)
-        start = (request.page - 1) * request.per_page
-        # One ranking serves the page and the suggestion's evidence (its top titles).
-        wanted = max(start + request.per_page, SUGGESTION_EVIDENCE)
+        # One ranking serves the pages and the suggestion's evidence (its top titles).
+        wanted = max(request.page * request.per_page, SUGGESTION_EVIDENCE)
         ranked = scoring.order(view, plan, found, request.sort, wanted, self.settings)
-        terms = highlight_terms(plan, found.exact)
-        hits = [build_hit(view, d, s, terms) for d, s in ranked[start : start + request.per_page]]
-        suggestion = suggestion_for(view, query, [d for d, _ in ranked[:SUGGESTION_EVIDENCE]])
-        if suggestion:
-            suggestion = proper_case(suggestion, [h.title for h in hits])  # "ca mau" -> "Cà Mau"
-        return SearchResult(request.query, len(found.docs), request.page, request.per_page, hits, facets,
-                            suggestion, relaxed=found.relaxed, missing=found.missing)
+        return Ranking(total=len(found.docs), facets=count_facets(view, found.docs), ranked=ranked,
+                       terms=frozenset(highlight_terms(plan, found.exact)),
+                       suggestion=suggestion_for(view, query, [d for d, _ in ranked[:SUGGESTION_EVIDENCE]]),
+                       relaxed=tuple(found.relaxed), missing=tuple(found.missing))
 
     @staticmethod
     def matched(view: IndexView, plan: Plan, base: np.ndarray) -> Match:
@@ -181,6 +192,28 @@ class WhooshSearcher:
                 "segments": len(view.leaves),
                 "index_dir": str(self.index_dir),
             }
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """What the pages of one request share: the count, the facets, the best-ranked
+    documents (at least :data:`SUGGESTION_EVIDENCE`), the words to mark and the suggestion."""
+
+    total: int
+    facets: dict[str, list[FacetValue]]
+    ranked: list[tuple[int, float]]
+    terms: frozenset[str]
+    suggestion: str | None
+    relaxed: tuple[str, ...]
+    missing: tuple[str, ...]
+
+
+def ranking_key(request: SearchRequest) -> SearchRequest:
+    """The request whose ranking serves ``request``: its first page when the ranking that
+    page gets (at least :data:`SUGGESTION_EVIDENCE` articles) reaches this page too."""
+    if request.page * request.per_page <= max(request.per_page, SUGGESTION_EVIDENCE):
+        return replace(request, page=1, no_correction=False)
+    return replace(request, no_correction=False)
 
 
 def filter_mask(view: IndexView, request: SearchRequest) -> np.ndarray:
