@@ -23,6 +23,7 @@ from vnsearch.query import parse
 
 MAX_SCAN_CHARS = 60_000
 FORMS_CACHED = 20_000  # syllables as written (case included); a news archive's common ones
+PATTERNS_CACHED = 256  # the patterns of the last queries' words, about 10 KB each
 
 
 def snippet(text: str, terms: set[str], width: int = 36) -> str:
@@ -95,7 +96,7 @@ def _count_syllables(text: str, start: int, end: int, most: int) -> int:
     return sum(1 for _ in itertools.islice(analysis.syllable_matches(text, start, end), most))
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=PATTERNS_CACHED)
 def _pattern(terms: frozenset[str]):
     return analysis.folding_pattern({analysis.fold(t) for t in terms})
 
