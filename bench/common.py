@@ -166,6 +166,20 @@ def print_footer() -> None:
 
 # -- statistics ---------------------------------------------------------------
 
+def process_tree(pid: int) -> list[int]:
+    """A process and its descendants (a gunicorn master and its workers)."""
+    pids, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        pids.append(p)
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                todo += [int(c) for c in Path(f"/proc/{p}/task/{task}/children").read_text().split()]
+        except OSError:
+            pass
+    return pids
+
+
 def median(values: Iterable[float]) -> float:
     return statistics.median(list(values))
 

@@ -64,20 +64,6 @@ def status_kb(pid: int) -> dict[str, int]:
     return out
 
 
-def process_tree(pid: int) -> list[int]:
-    """A process and its descendants (a gunicorn master and its workers)."""
-    pids, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        pids.append(p)
-        try:
-            for task in os.listdir(f"/proc/{p}/task"):
-                todo += [int(c) for c in Path(f"/proc/{p}/task/{task}/children").read_text().split()]
-        except OSError:
-            pass
-    return pids
-
-
 class MemorySampler:
     """Samples a process tree every 50 ms; keeps the peak RssAnon of any one process and of the sum."""
 
@@ -94,7 +80,7 @@ class MemorySampler:
             self._stop.wait(0.05)
 
     def sample(self) -> dict:
-        per = [status_kb(p) for p in process_tree(self.pid)]
+        per = [status_kb(p) for p in common.process_tree(self.pid)]
         per = [s for s in per if s]
         now = {
             "anon_max": max((s.get("RssAnon", 0) for s in per), default=0),

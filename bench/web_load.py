@@ -1,7 +1,8 @@
 """Load on /api/search: concurrent clients against `vnsearch serve` on loopback, dantri index.
 
 Prints requests/s and p50/p95 latency for each run and the median of the runs, plus the
-machine and how busy the server process was (CPU seconds per wall second: 1.0 is one core).
+machine and how busy the server was (CPU seconds per wall second over all its processes: 1.0
+is one core) and its CPU per request.
 
 Two mixes of requests, drawn from a fixed list of realistic 1-4 word queries, accented and not:
 - ``repeat``: the query only. The engine caches results per index generation, so after the
@@ -11,6 +12,10 @@ Two mixes of requests, drawn from a fixed list of realistic 1-4 word queries, ac
 
     python bench/web_load.py                      # both mixes, 8 clients, 30 s, 3 runs
     python bench/web_load.py --mix varied --seconds 10 --runs 1
+    python bench/web_load.py --workers 1          # one waitress process
+
+The server runs as ``vnsearch serve`` does by default (one gunicorn worker per core) unless
+``--workers`` says otherwise.
 
 The index is built in bench/out/ when missing; without ../shared the benchmark is skipped.
 Client and server share the machine's cores (loopback only: 127.0.0.1).
@@ -32,6 +37,9 @@ import threading
 import time
 import urllib.parse
 from pathlib import Path
+
+import common
+from vnsearch.serving import default_workers, uses_gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("VNSEARCH_SHARED", ROOT.parent / "shared"))
@@ -90,11 +98,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(index_dir: Path, threads: int) -> tuple[subprocess.Popen, int]:
+def start_server(index_dir: Path, threads: int, workers: int = 0) -> tuple[subprocess.Popen, int]:
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "vnsearch.cli", "serve", "--index-dir", str(index_dir),
-         "--host", "127.0.0.1", "--port", str(port), "--threads", str(threads)],
+         "--host", "127.0.0.1", "--port", str(port), "--threads", str(threads),
+         *(["--workers", str(workers)] if workers else [])],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -148,15 +157,23 @@ def client(port: int, choices: list[str], seed: int, until: float, latencies: li
     conn.close()
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+def cpu_seconds(pids: list[int]) -> float:
+    """The CPU time the processes have used (utime + stime)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone (a worker replaced)
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def run(port: int, server_pid: int, choices: list[str], clients: int, seconds: float, seed: int) -> dict:
     latencies: list[float] = []
     errors: list[float] = []
-    cpu_before = cpu_seconds(server_pid)
+    server = common.process_tree(server_pid)  # a gunicorn master and its workers
+    cpu_before = cpu_seconds(server)
     started = time.monotonic()
     until = started + seconds
     threads = [threading.Thread(target=client, args=(port, choices, seed * 100 + i, until, latencies, errors))
@@ -166,10 +183,11 @@ def run(port: int, server_pid: int, choices: list[str], clients: int, seconds: f
     for t in threads:
         t.join()
     wall = time.monotonic() - started
+    cpu = cpu_seconds(server) - cpu_before
     cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [float("nan")] * 99
     return {"requests": len(latencies), "errors": len(errors), "rps": len(latencies) / wall,
             "p50": cuts[49] * 1000, "p95": cuts[94] * 1000,
-            "server_cpu": (cpu_seconds(server_pid) - cpu_before) / wall}
+            "server_cpu": cpu / wall, "cpu_ms": cpu / max(len(latencies), 1) * 1000}
 
 
 def main() -> None:
@@ -179,7 +197,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=8, help="waitress threads (vnsearch serve --threads)")
+    parser.add_argument("--threads", type=int, default=8, help="threads per server process (vnsearch serve --threads)")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="server processes (vnsearch serve --workers; default: the command's own, one per core)")
     args = parser.parse_args()
 
     if not CORPUS.exists() and args.index_dir == DEFAULT_INDEX:
@@ -188,26 +208,29 @@ def main() -> None:
     ensure_index(args.index_dir)
     print(f"machine: {machine()}")
     print("load average before: %.2f %.2f %.2f (other work on the machine skews the figures)" % os.getloadavg())
-    print(f"server: vnsearch serve --threads {args.threads} (waitress, one process) on 127.0.0.1; "
+    workers = args.workers or default_workers()
+    how = f"{workers} gunicorn workers" if uses_gunicorn(workers) else "waitress, one process"
+    print(f"server: vnsearch serve --workers {workers} --threads {args.threads} ({how}) on 127.0.0.1; "
           f"index {args.index_dir}")
     print(f"load: {args.clients} clients with keep-alive, {args.seconds:g} s per run, {args.runs} runs")
-    server, port = start_server(args.index_dir, args.threads)
+    server, port = start_server(args.index_dir, args.threads, args.workers)
     try:
         mixes = ("repeat", "varied") if args.mix == "both" else (args.mix,)
         for mix in mixes:
             choices = paths(mix)
             run(port, server.pid, choices, args.clients, 3, seed=0)  # warm-up: caches, first-touch costs
             print(f"\n/api/search, mix '{mix}' ({len(choices)} distinct requests)")
-            print(f"{'run':>5} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7} {'server CPU':>11}")
+            print(f"{'run':>5} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'errors':>7} {'server CPU':>11} "
+                  f"{'CPU ms/req':>11}")
             results = []
             for n in range(1, args.runs + 1):
                 r = run(port, server.pid, choices, args.clients, args.seconds, seed=n)
                 results.append(r)
                 print(f"{n:>5} {r['requests']:>9} {r['rps']:>8.1f} {r['p50']:>8.1f} {r['p95']:>8.1f} "
-                      f"{r['errors']:>7} {r['server_cpu']:>10.2f}c", flush=True)
-            med = {k: statistics.median(r[k] for r in results) for k in ("rps", "p50", "p95", "server_cpu")}
+                      f"{r['errors']:>7} {r['server_cpu']:>10.2f}c {r['cpu_ms']:>11.2f}", flush=True)
+            med = {k: statistics.median(r[k] for r in results) for k in ("rps", "p50", "p95", "server_cpu", "cpu_ms")}
             print(f"{'median':>5} {'':>9} {med['rps']:>8.1f} {med['p50']:>8.1f} {med['p95']:>8.1f} "
-                  f"{'':>7} {med['server_cpu']:>10.2f}c")
+                  f"{'':>7} {med['server_cpu']:>10.2f}c {med['cpu_ms']:>11.2f}")
     finally:
         server.terminate()
         server.wait(timeout=10)
