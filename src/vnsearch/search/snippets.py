@@ -59,21 +59,22 @@ def _hits(text: str, terms: set[str], width: int) -> list[tuple[int, int, int, s
     """``(number, start, end, folded)`` of each syllable of ``text`` that ``terms`` match.
 
     ``number`` is the syllable's position, except that the syllables between two matches
-    are counted up to ``width`` only: matches that far apart share no window, whatever
-    the true distance, and a long body is not counted syllable by syllable.
+    are counted up to ``width`` (at least 4) only: matches that far apart share no window,
+    whatever the true distance, and a long body is not counted syllable by syllable.
     """
     if not terms:
         return []
+    most = max(width, 4)
     pattern = _pattern(frozenset(terms))
-    hits = _hits_among(text, terms, width, pattern.finditer(text)) if pattern else None
+    hits = _hits_among(text, terms, most, pattern.finditer(text)) if pattern else None
     if hits is None:  # a letter that folds to several ("ß", "北"): every syllable is a candidate
-        hits = _hits_among(text, terms, width, analysis.syllable_matches(text))
+        hits = _hits_among(text, terms, most, analysis.syllable_matches(text))
     return hits
 
 
-def _hits_among(text: str, terms: set[str], width: int, candidates) -> list[tuple[int, int, int, str]] | None:
-    """The hits among ``candidates`` (matches in ``text``); None at a letter that
-    :func:`vnsearch.analysis.folding_pattern` cannot fold."""
+def _hits_among(text: str, terms: set[str], most: int, candidates) -> list[tuple[int, int, int, str]] | None:
+    """The hits among ``candidates`` (matches in ``text``), the syllables between them counted
+    up to ``most``; None at a letter that :func:`vnsearch.analysis.folding_pattern` cannot fold."""
     hits: list[tuple[int, int, int, str]] = []
     number, cursor = 0, 0
     for m in candidates:
@@ -82,7 +83,7 @@ def _hits_among(text: str, terms: set[str], width: int, candidates) -> list[tupl
         a, b = m.span()
         canonical, folded = _forms(text[a:b])
         if folded in terms or canonical in terms:
-            number += _count_syllables(text, cursor, a, width)
+            number += _count_syllables(text, cursor, a, most)
             hits.append((number, a, b, folded))
             number += 1
             cursor = b
@@ -122,7 +123,7 @@ def _window_start(text: str, hits: list[tuple[int, int, int, str]], width: int) 
             best, best_score = i, score
     if best is None:
         return 0
-    # Numbers below ``width`` are exact (the counting stops beyond), so this is 0 to 4 syllables back.
+    # Numbers below 4 are exact (the counting stops at ``width`` or 4), so this is 0 to 4 syllables back.
     return _syllables_back(text, hits[best][1], min(4, numbers[best]))
 
 
