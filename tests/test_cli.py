@@ -1,6 +1,7 @@
 """The vnsearch command: index, search, stats, delete; exit statuses and messages."""
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -9,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import article
-from engine_support import cli_env
+from engine_support import cli_env, on_cluster
 from vnsearch.cli import main
 
 pytestmark = pytest.mark.usefixtures("backend")  # each command on both engines
@@ -102,11 +103,38 @@ def test_delete_of_only_unknown_ids_changes_nothing(run, sample_index):
     assert json.loads(run("stats", "--index-dir", sample_index, "--json").stdout)["articles"] == 13
 
 
+def test_optimize_merges_the_index_and_keeps_every_article(run, tmp_path, samples_file, write_jsonl):
+    ix = tmp_path / "ix"
+    assert run("index", samples_file, "--index-dir", ix, "-q").exit_code == 0
+    for n in range(3):  # three publishes: segments of their own on the embedded engine
+        assert run("index", write_jsonl([article(f"p{n}", title=f"Tin số {n}")], name=f"p{n}.jsonl"),
+                   "--index-dir", ix, "-q").exit_code == 0
+    assert run("delete", "mau-001", "--index-dir", ix).exit_code == 0
+    before = json.loads(run("search", "", "--index-dir", ix, "--json", "--per-page", "100").stdout)
+    result = run("optimize", "--index-dir", ix)
+    assert result.exit_code == 0, result.output
+    # one segment on the embedded engine, one per shard on OpenSearch
+    assert re.fullmatch(r"\d+ segments (merged into \d+|already: nothing to merge) in [\d.]+ s",
+                        result.stdout.strip()), result.stdout
+    stats = json.loads(run("stats", "--index-dir", ix, "--json").stdout)
+    assert stats["articles"] == 15
+    if not on_cluster():
+        assert result.stdout.startswith("4 segments merged into 1 ") and stats["segments"] == 1
+    after = json.loads(run("search", "", "--index-dir", ix, "--json", "--per-page", "100").stdout)
+    assert [h["id"] for h in after["hits"]] == [h["id"] for h in before["hits"]] and after["total"] == 15
+
+
+def test_optimize_without_an_index_says_so(run, tmp_path):
+    result = run("optimize", "--index-dir", tmp_path / "nothing")
+    assert result.exit_code != 0
+    assert "vnsearch index" in result.output  # how to make one
+
+
 def test_installed_console_script_runs():
     exe = shutil.which("vnsearch", path=str(__import__("pathlib").Path(sys.executable).parent))
     assert exe, "the vnsearch console script is not installed beside this Python"
     out = subprocess.run([exe, "--help"], capture_output=True, text=True, check=True).stdout
-    for command in ("index", "search", "stats", "delete", "serve"):
+    for command in ("index", "search", "stats", "delete", "optimize", "serve"):
         assert command in out
 
 

@@ -286,6 +286,54 @@ def test_a_merge_gives_way_to_a_publish_waiting_for_the_index(tmp_path, write_js
     assert len(open_index(ix).reader().leaf_readers()) == 1  # the second run merged all eleven
 
 
+def test_optimize_merges_every_segment_and_drops_withdrawn_articles(tmp_path, write_jsonl):
+    ix = tmp_path / "ix"
+    index_paths(ix, [write_jsonl([article(f"b{i}", title=f"Bản tin {i}") for i in range(30)], name="bulk.jsonl")])
+    for n in range(5):  # five publishes: five one-article segments, fewer than a tier merges
+        publish(ix, write_jsonl, n)
+    engine = engine_at(ix)
+    engine.delete(["p2", "b7"])
+    assert len(open_index(ix).reader().leaf_readers()) == 6
+    report = engine.optimize()
+    assert (report.segments_before, report.segments_after, report.gave_way) == (6, 1, False)
+    reader = open_index(ix).reader()
+    assert reader.doc_count_all() == reader.doc_count() == 33  # the withdrawn two are gone from the files
+    assert ids_in(ix) == sorted([f"b{i}" for i in range(30) if i != 7] + ["p0", "p1", "p3", "p4"])
+    assert engine.search(query="ban tin", per_page=50).total == 29
+    again = engine.optimize()
+    assert (again.segments_before, again.segments_after) == (1, 1)
+    assert again.summary() == "1 segments already: nothing to merge"
+
+
+def test_optimize_gives_way_to_a_publish_and_loses_nothing(tmp_path, write_jsonl, monkeypatch):
+    ix = tmp_path / "ix"
+    for n in range(4):
+        publish(ix, write_jsonl, n)
+    started = threading.Event()
+    write_term = segment_merge._write_term
+
+    def slow_while_optimizing(*args):
+        if threading.current_thread() is optimizing:
+            started.set()
+            time.sleep(0.05)
+        return write_term(*args)
+
+    monkeypatch.setattr(segment_merge, "_write_term", slow_while_optimizing)
+    monkeypatch.setattr(segment_merge, "CHECK_EVERY", 8)
+    reports = []
+    optimizing = threading.Thread(target=lambda: reports.append(engine_at(ix).optimize()))
+    optimizing.start()
+    assert started.wait(60), "optimize did not start merging"
+    assert publish(ix, write_jsonl, 4).added == 1
+    optimizing.join(60)
+    assert not optimizing.is_alive() and reports and reports[0].gave_way
+    assert "gave way" in reports[0].summary()
+    assert ids_in(ix) == [f"p{n}" for n in range(5)]
+    monkeypatch.setattr(segment_merge, "_write_term", write_term)
+    assert engine_at(ix).optimize().segments_after == 1
+    assert ids_in(ix) == [f"p{n}" for n in range(5)]
+
+
 def _publish_or_fail(ix, write_jsonl, n, failures) -> None:
     try:
         publish(ix, write_jsonl, n)

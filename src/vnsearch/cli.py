@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from contextlib import contextmanager
 
 import click
@@ -19,6 +20,8 @@ from vnsearch.readers import read_paths
 from vnsearch.config import Settings
 from vnsearch.engines import Engine, EngineError, EngineUnavailable, open_engine
 from vnsearch.search import SORTS, SearchError, SearchRequest
+
+EX_TEMPFAIL = 75  # sysexits.h: a temporary failure, try again later
 
 
 class EngineUnreachable(click.ClickException):
@@ -164,6 +167,24 @@ def search(query, index_dir, category, author, source, date_from, date_to, sort,
         click.echo(f"{n:>3}. {hit.title}  [{hit.id}]")
         if meta:
             click.echo(f"     {meta}")
+
+
+@main.command()
+@index_dir_option
+def optimize(index_dir):
+    """Merge the index into one segment (one per shard on OpenSearch): for a quiet hour.
+
+    A publish merges only what its size warrants, so an archive grown by publishes keeps
+    some large segments, and every search visits each. Publishing goes on meanwhile: on the
+    embedded engine the merge stops for an indexer that waits, loses nothing, and the exit
+    status is 75 (try again later).
+    """
+    engine = _engine(index_dir)
+    started = time.monotonic()
+    with engine_errors(engine.settings.index_dir):
+        report = engine.optimize()
+    click.echo(f"{report.summary()} in {time.monotonic() - started:.1f} s")
+    sys.exit(EX_TEMPFAIL if report.gave_way else 0)
 
 
 @main.command()

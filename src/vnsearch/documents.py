@@ -133,6 +133,24 @@ class Versions:
 
 
 @dataclass
+class MergeReport:
+    """What merging an index down (``vnsearch optimize``) did: its segments before and after,
+    and whether it stopped to let an indexer in (nothing is lost then; run it again)."""
+
+    segments_before: int
+    segments_after: int
+    gave_way: bool = False
+
+    def summary(self) -> str:
+        if self.gave_way:
+            return (f"gave way to an indexer that was waiting: {self.segments_after} segments, "
+                    "as before (nothing is lost; run it again when publishing is quiet)")
+        if self.segments_after == self.segments_before:
+            return f"{self.segments_after} segments already: nothing to merge"
+        return f"{self.segments_before} segments merged into {self.segments_after}"
+
+
+@dataclass
 class IndexReport:
     """What one run did; ``rejected`` counts bad records, ``duplicates`` ids seen twice."""
 

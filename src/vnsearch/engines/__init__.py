@@ -17,7 +17,7 @@ from typing import Callable, Iterable, Protocol
 
 from vnsearch.articles import Record, Rejection
 from vnsearch.config import Settings
-from vnsearch.documents import IndexReport
+from vnsearch.documents import IndexReport, MergeReport
 from vnsearch.search import Hit, SearchRequest, SearchResult
 
 BACKENDS = ("whoosh", "opensearch")
@@ -61,6 +61,11 @@ class Engine(Protocol):
 
     def delete(self, ids: Iterable[str]) -> IndexReport:
         """Withdraw articles by id; ids not in the index are listed in ``report.missing``."""
+
+    def optimize(self) -> MergeReport:
+        """Merge the index into as few segments as it takes (one, or one per shard), deleted
+        articles dropped: fewer places for every search to look. Gives way to an indexer
+        that waits, so a publish never waits on it."""
 
     def search(self, request: SearchRequest) -> SearchResult:
         """Hits, facets and suggestions (raises :class:`vnsearch.search.SearchError` for a bad request)."""

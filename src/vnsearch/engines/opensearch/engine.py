@@ -17,6 +17,7 @@ from opensearchpy import exceptions as os_errors
 
 from vnsearch import analysis
 from vnsearch.articles import VIETNAM_TZ
+from vnsearch.documents import MergeReport
 from vnsearch.engines import EngineUnavailable, IndexMissingError
 from vnsearch.search import SearchRequest, SearchResult, pipeline
 from vnsearch.search.ranking import W_BODY, W_TITLE
@@ -36,6 +37,7 @@ RELATED_CANDIDATES = 100
 SHARD_RETRIES = 5  # a search some shards did not answer is asked again, never shown partial
 SHARD_RETRY_SECONDS = 0.5
 TERMS_CACHE_ENTRIES = 200_000
+FORCE_MERGE_SECONDS = 3600  # an archive's force-merge answers when it is done
 
 
 class OpenSearchEngine:
@@ -101,6 +103,16 @@ class OpenSearchEngine:
     def delete(self, ids):
         with reachable(self.url):
             return ClusterWriter(self.client, self.alias, self.settings).delete(ids)
+
+    def optimize(self) -> MergeReport:
+        """Force-merge each shard into one segment. Lucene merges beside the writer, so
+        publishing goes on meanwhile (nothing to give way to)."""
+        self.check()
+        before = self._segment_count()
+        with reachable(self.url):
+            self.client.indices.forcemerge(index=self.alias, max_num_segments=1,
+                                           request_timeout=FORCE_MERGE_SECONDS)
+        return MergeReport(before, self._segment_count())
 
     # -- reading -------------------------------------------------------------
 

@@ -17,7 +17,7 @@ import os
 import threading
 
 from vnsearch.config import Settings
-from vnsearch.documents import IndexReport
+from vnsearch.documents import IndexReport, MergeReport
 from vnsearch.search import Hit, SearchRequest, SearchResult
 
 
@@ -43,6 +43,11 @@ class WhooshEngine:
         from vnsearch.engines.whoosh.indexer import Indexer
 
         return Indexer(self.index_dir, self.settings).delete(ids)
+
+    def optimize(self) -> MergeReport:
+        from vnsearch.engines.whoosh.indexer import Indexer
+
+        return Indexer(self.index_dir, self.settings).optimize()
 
     def search(self, request: SearchRequest | None = None, **kwargs) -> SearchResult:
         return self.searcher().search(request, **kwargs)

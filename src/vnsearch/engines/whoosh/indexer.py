@@ -35,7 +35,7 @@ from whoosh.writing import CLEAR, NO_MERGE, IndexingError
 
 from vnsearch.articles import Article, Rejection, Record
 from vnsearch.config import Settings
-from vnsearch.documents import IndexReport, Versions, content_hash, document_fields
+from vnsearch.documents import IndexReport, MergeReport, Versions, content_hash, document_fields
 from vnsearch.engines import IndexBusyError
 from vnsearch.engines.whoosh.segment_writer import SegmentWriter, merging, segments_to_merge, with_segments
 from vnsearch.engines.whoosh.segment_merge import MergeStopped
@@ -100,6 +100,24 @@ class Indexer:
             except BaseException:
                 self._abandon_writer()
                 raise
+        return report
+
+    def optimize(self) -> MergeReport:
+        """Merge every segment into one, withdrawn articles dropped, in a commit of its own;
+        give way to an indexer that waits (see :meth:`_merge`). For a quiet hour: a run merges
+        only what its own size warrants, so an archive grown by publishes keeps its big tiers."""
+        open_index(self.index_dir)  # no index: say so before taking any lock
+        with self._run_lock():
+            ix = open_index(self.index_dir)
+            segments = ix._segments()
+            report = MergeReport(len(segments), len(segments))
+            if len(segments) > 1 or any(segment.has_deletions() for segment in segments):
+                try:
+                    report.gave_way = not self._merge_segments(ix, segments)
+                except BaseException:
+                    self._abandon_writer()
+                    raise
+                report.segments_after = len(open_index(self.index_dir)._segments())
         return report
 
     # -- internals -----------------------------------------------------------
@@ -188,17 +206,23 @@ class Indexer:
         next run merges again."""
         ix = open_index(self.index_dir)
         chosen = segments_to_merge(ix._segments(), written)
-        if not chosen:
-            return
+        if chosen:
+            self._merge_segments(ix, chosen)
+
+    def _merge_segments(self, ix, chosen: list) -> bool:
+        """Merge ``chosen`` into one segment; False when it gave way to a waiting indexer."""
         waiting = os.open(self.index_dir / WAITING_NAME, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             self._current_writer = writer = self._writer(ix)
             writer.merge_stop = lambda: _someone_waits(waiting)
             try:
                 writer.commit(mergetype=merging(chosen))
+                done = True
             except MergeStopped:  # Whoosh's commit released its lock on the way out
                 log.info("merging %d segments gave way to another indexer", len(chosen))
+                done = False
             self._current_writer = None
+            return done
         finally:
             os.close(waiting)
 
