@@ -302,7 +302,7 @@ def test_optimize_merges_every_segment_and_drops_withdrawn_articles(tmp_path, wr
     assert engine.search(query="ban tin", per_page=50).total == 29
     again = engine.optimize()
     assert (again.segments_before, again.segments_after) == (1, 1)
-    assert again.summary() == "1 segments already: nothing to merge"
+    assert again.summary() == "1 segment already: nothing to merge"
 
 
 def test_optimize_gives_way_to_a_publish_and_loses_nothing(tmp_path, write_jsonl, monkeypatch):

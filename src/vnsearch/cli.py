@@ -18,6 +18,7 @@ import click
 
 from vnsearch.readers import read_paths
 from vnsearch.config import Settings
+from vnsearch.documents import segments
 from vnsearch.engines import Engine, EngineError, EngineUnavailable, open_engine
 from vnsearch.search import SORTS, SearchError, SearchRequest
 
@@ -197,7 +198,7 @@ def stats(index_dir, as_json):
     if as_json:
         click.echo(json.dumps(info, ensure_ascii=False, indent=2))
         return
-    click.echo(f"{info['articles']} articles in {info['index_dir']} ({info['segments']} segments)")
+    click.echo(f"{info['articles']} articles in {info['index_dir']} ({segments(info['segments'])})")
     click.echo(f"dates: {info['date_from'] or '-'} to {info['date_to'] or '-'} ({info['undated']} undated)")
     click.echo("categories:")
     for c in info["categories"]:

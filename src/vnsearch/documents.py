@@ -142,12 +142,18 @@ class MergeReport:
     gave_way: bool = False
 
     def summary(self) -> str:
+        """One line: ``6 segments merged into 1``, ``1 segment already: nothing to merge``..."""
         if self.gave_way:
-            return (f"gave way to an indexer that was waiting: {self.segments_after} segments, "
+            return (f"gave way to an indexer that was waiting: {segments(self.segments_after)}, "
                     "as before (nothing is lost; run it again when publishing is quiet)")
         if self.segments_after == self.segments_before:
-            return f"{self.segments_after} segments already: nothing to merge"
-        return f"{self.segments_before} segments merged into {self.segments_after}"
+            return f"{segments(self.segments_after)} already: nothing to merge"
+        return f"{segments(self.segments_before)} merged into {self.segments_after}"
+
+
+def segments(n: int) -> str:
+    """``1 segment``, ``2 segments``."""
+    return f"{n} segment" if n == 1 else f"{n} segments"
 
 
 @dataclass
