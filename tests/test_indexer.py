@@ -263,19 +263,9 @@ def test_a_merge_gives_way_to_a_publish_waiting_for_the_index(tmp_path, write_js
     ix = tmp_path / "ix"
     for n in range(9):
         publish(ix, write_jsonl, n)
-    started = threading.Event()
-    write_term = segment_merge._write_term
-
-    def slow_in_the_first_run(*args):
-        if threading.current_thread() is first:
-            started.set()
-            time.sleep(0.05)
-        return write_term(*args)
-
-    monkeypatch.setattr(segment_merge, "_write_term", slow_in_the_first_run)
-    monkeypatch.setattr(segment_merge, "CHECK_EVERY", 8)
     failures = []
     first = threading.Thread(target=lambda: _publish_or_fail(ix, write_jsonl, 9, failures))
+    started = _slow_merges_in(first, monkeypatch)
     first.start()
     assert started.wait(60), "the tenth publish did not start merging"
     report = publish(ix, write_jsonl, 10)
@@ -309,19 +299,9 @@ def test_optimize_gives_way_to_a_publish_and_loses_nothing(tmp_path, write_jsonl
     ix = tmp_path / "ix"
     for n in range(4):
         publish(ix, write_jsonl, n)
-    started = threading.Event()
-    write_term = segment_merge._write_term
-
-    def slow_while_optimizing(*args):
-        if threading.current_thread() is optimizing:
-            started.set()
-            time.sleep(0.05)
-        return write_term(*args)
-
-    monkeypatch.setattr(segment_merge, "_write_term", slow_while_optimizing)
-    monkeypatch.setattr(segment_merge, "CHECK_EVERY", 8)
     reports = []
     optimizing = threading.Thread(target=lambda: reports.append(engine_at(ix).optimize()))
+    started = _slow_merges_in(optimizing, monkeypatch)
     optimizing.start()
     assert started.wait(60), "optimize did not start merging"
     assert publish(ix, write_jsonl, 4).added == 1
@@ -329,9 +309,25 @@ def test_optimize_gives_way_to_a_publish_and_loses_nothing(tmp_path, write_jsonl
     assert not optimizing.is_alive() and reports and reports[0].gave_way
     assert "gave way" in reports[0].summary()
     assert ids_in(ix) == [f"p{n}" for n in range(5)]
-    monkeypatch.setattr(segment_merge, "_write_term", write_term)
-    assert engine_at(ix).optimize().segments_after == 1
+    assert engine_at(ix).optimize().segments_after == 1  # here, in this thread, at full speed
     assert ids_in(ix) == [f"p{n}" for n in range(5)]
+
+
+def _slow_merges_in(thread: threading.Thread, monkeypatch) -> threading.Event:
+    """Make a merge in ``thread`` write a term every 50 ms and check every 8 whether an indexer
+    waits (a merge of minutes); the event is set once it merges."""
+    started = threading.Event()
+    write_term = segment_merge._write_term
+
+    def slow(*args):
+        if threading.current_thread() is thread:
+            started.set()
+            time.sleep(0.05)
+        return write_term(*args)
+
+    monkeypatch.setattr(segment_merge, "_write_term", slow)
+    monkeypatch.setattr(segment_merge, "CHECK_EVERY", 8)
+    return started
 
 
 def _publish_or_fail(ix, write_jsonl, n, failures) -> None:
