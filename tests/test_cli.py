@@ -1,4 +1,4 @@
-"""The vnsearch command: index, search, stats, delete; exit statuses and messages."""
+"""The vnsearch command: index, search, stats, delete, optimize; exit statuses and messages."""
 
 import json
 import re
