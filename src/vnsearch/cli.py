@@ -1,4 +1,5 @@
-"""The ``vnsearch`` command: index, delete, optimize, search, stats, serve. A thin layer over the library.
+"""The ``vnsearch`` command: index, delete, optimize, search, stats, serve. A thin layer over
+the library.
 
 Settings come one way (:class:`vnsearch.config.Settings`): defaults, then ``VNSEARCH_*``,
 then these options. Every command goes through the storage boundary
