@@ -1,6 +1,6 @@
 """The steps around one engine's search that every engine shares: checking the request,
-remembering results per index generation, and trading a query that finds little for its
-correction.
+remembering results per index generation, writing the suggestion's names as the titles do,
+and trading a query that finds little for its correction.
 
 An engine supplies ``run(request) -> SearchResult`` (parse, match, count facets, rank,
 re-rank, build hits, suggest: see ``vnsearch.engines.whoosh.searcher``); :func:`search`
@@ -16,6 +16,7 @@ from typing import Callable, Hashable
 
 from vnsearch.search.request import SearchRequest
 from vnsearch.search.results import SearchResult
+from vnsearch.search.suggest import proper_case
 
 Run = Callable[[SearchRequest], SearchResult]
 
@@ -31,11 +32,15 @@ def search(run: Run, request: SearchRequest) -> SearchResult:
     request = request.validated()
     started = time.perf_counter()
     result = run(request)
-    broadest = request.unnarrowed()
-    if result.suggestion and broadest != request:
+    suggested = result
+    if result.suggestion and request.unnarrowed() != request:
         # Filters and sorting leave fewer or other titles to learn from: the suggestion
         # is the query's own, as if neither were there.
-        result = replace(result, suggestion=run(broadest).suggestion)
+        suggested = run(request.unnarrowed())
+    if suggested.suggestion:  # the names as the titles shown write them: "ca mau" -> "Cà Mau"
+        result = replace(result, suggestion=proper_case(suggested.suggestion, [h.title for h in suggested.hits]))
+    elif result.suggestion:
+        result = replace(result, suggestion=None)
     if (not result.total or "words" in result.relaxed) and result.suggestion and not request.no_correction:
         # A correction that finds the words whole beats articles holding only some of them.
         corrected = run(replace(request, query=result.suggestion))

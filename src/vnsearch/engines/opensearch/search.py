@@ -24,7 +24,7 @@ from vnsearch.search import snippets
 from vnsearch.search.matching import MAX_WILDCARD_TERMS, Plan, highlight_terms, relaxations
 from vnsearch.search.ranking import RERANK_DEPTH, W_COMPOUND, W_TITLE, title_boosts
 from vnsearch.search.results import FacetValue, Hit, SearchResult, vietnam_time
-from vnsearch.search.suggest import proper_case, suggestion_for
+from vnsearch.search.suggest import suggestion_for
 
 from . import queries as q
 from .documents import TEXT_FIELDS
@@ -126,8 +126,6 @@ class ClusterSearch:
         hits = self._hits(hits_raw, page, terms_)
         self.engine.terms.prefetch_suggestion(self.query)
         suggestion = suggestion_for(view, self.query, [d for d, _ in order[:SUGGESTION_EVIDENCE]])
-        if suggestion:
-            suggestion = proper_case(suggestion, [h.title for h in hits])
         return SearchResult(request.query, total, request.page, request.per_page, hits, facets, suggestion,
                             relaxed=attempt.relaxed if total else [], missing=missing)
 

@@ -30,7 +30,7 @@ from vnsearch.search.scoring import related_scores
 from vnsearch.search.matching import Plan, highlight_terms
 from vnsearch.search.request import SearchRequest, categories_of
 from vnsearch.search.results import FacetValue, Hit, SearchResult, month_label, vietnam_time
-from vnsearch.search.suggest import Suggester, proper_case, suggestion_for
+from vnsearch.search.suggest import Suggester, suggestion_for
 from vnsearch.synonyms import load_cached as load_synonyms
 
 SUGGESTION_EVIDENCE = 100  # top-ranked titles read for accented word pairs
@@ -103,11 +103,8 @@ class WhooshSearcher:
         start = (request.page - 1) * request.per_page
         ranking = self._rankings.cached(lambda r: self.rank(view, r), view.generation)(ranking_key(request))
         hits = [build_hit(view, d, s, ranking.terms) for d, s in ranking.ranked[start : start + request.per_page]]
-        suggestion = ranking.suggestion
-        if suggestion:
-            suggestion = proper_case(suggestion, [h.title for h in hits])  # "ca mau" -> "Cà Mau"
         return SearchResult(request.query, ranking.total, request.page, request.per_page, hits,
-                            dict(ranking.facets), suggestion, relaxed=list(ranking.relaxed),
+                            dict(ranking.facets), ranking.suggestion, relaxed=list(ranking.relaxed),
                             missing=list(ranking.missing))
 
     def rank(self, view: IndexView, request: SearchRequest) -> Ranking:
