@@ -24,6 +24,7 @@ from vnsearch.query import parse
 MAX_SCAN_CHARS = 60_000
 FORMS_CACHED = 20_000  # syllables as written (case included); a news archive's common ones
 PATTERNS_CACHED = 256  # the patterns of the last queries' words, about 10 KB each
+PATTERN_WORDS = 12  # a longer query (a pasted lead) reads each body syllable by syllable
 
 
 def snippet(text: str, terms: set[str], width: int = 36) -> str:
@@ -67,7 +68,7 @@ def _hits(text: str, terms: set[str], width: int) -> list[tuple[int, int, int, s
     most = max(width, 4)
     pattern = _pattern(frozenset(terms))
     hits = _hits_among(text, terms, most, pattern.finditer(text)) if pattern else None
-    if hits is None:  # a letter that folds to several ("ß", "北"): every syllable is a candidate
+    if hits is None:  # a long query, or a letter that folds to several ("ß", "北"): every syllable
         hits = _hits_among(text, terms, most, analysis.syllable_matches(text))
     return hits
 
@@ -99,7 +100,10 @@ def _count_syllables(text: str, start: int, end: int, most: int) -> int:
 
 @lru_cache(maxsize=PATTERNS_CACHED)
 def _pattern(terms: frozenset[str]):
-    return analysis.folding_pattern({analysis.fold(t) for t in terms})
+    """The pattern of the terms' folded words; None for more than :data:`PATTERN_WORDS`
+    (compiling costs some 0.3 ms a word, more than reading a few bodies syllable by syllable)."""
+    folded = {analysis.fold(t) for t in terms}
+    return analysis.folding_pattern(folded) if len(folded) <= PATTERN_WORDS else None
 
 
 @lru_cache(maxsize=FORMS_CACHED)
