@@ -255,11 +255,20 @@ def fold_terms(terms: list[str]) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=8_192)
-def fold_title(syllables: tuple[str, ...]) -> tuple[str, ...]:
+def fold_title(syllables: list[str]) -> tuple[str, ...]:
     """:func:`fold_terms` of a title's syllables, remembered: the titles of the top hits are
-    read at every search that ranks them (re-ranking, suggestions)."""
-    return tuple(fold_terms(syllables))
+    read at every search that ranks them (re-ranking, suggestions).
+
+    >>> fold_title(["giá", "vàng", "tăng"])
+    ('gia', 'vang', 'tang')
+    """
+    return _fold_title(" ".join(syllables))
+
+
+@lru_cache(maxsize=8_192)
+def _fold_title(title: str) -> tuple[str, ...]:
+    # Keyed by one string, not a tuple of fifteen: about 300 bytes an entry.
+    return tuple(fold_terms(title.split(" ")))
 
 
 def has_diacritics(text: str) -> bool:

@@ -101,7 +101,7 @@ def title_boosts(query: Query, titles: list[list[str]]) -> list[float] | None:
     boosts = []
     for syls in titles:
         # title position -> the query words the title word there agrees with
-        agree = {p: words.intersection((s, f)) for p, (s, f) in enumerate(zip(syls, analysis.fold_title(tuple(syls))))
+        agree = {p: words.intersection((s, f)) for p, (s, f) in enumerate(zip(syls, analysis.fold_title(syls)))
                  if s in words or f in words}
         boost = 1.0
         if len(words) > 1:

@@ -113,7 +113,7 @@ class Suggester:
         wanted = set(folded)
         for docnum in self.top_docs:
             syls = self.vocabulary.title_syllables(docnum)
-            folds = analysis.fold_title(tuple(syls))
+            folds = analysis.fold_title(syls)
             for i, f in enumerate(folds):
                 if f in wanted:
                     self.title_words[syls[i]] += 1
