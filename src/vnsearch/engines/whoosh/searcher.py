@@ -9,7 +9,6 @@ around it (checking the request, the result cache, the correction) are
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -34,7 +33,6 @@ from vnsearch.search.suggest import Suggester, suggestion_for
 from vnsearch.synonyms import load_cached as load_synonyms
 
 SUGGESTION_EVIDENCE = 100  # top-ranked titles read for accented word pairs
-REFRESH_SECONDS = 0.05  # how often a request may look for a new commit (a directory listing, 0.1 ms)
 RELATED_WORDS = 12  # an article's most distinctive words, searched for its related articles
 
 
@@ -55,7 +53,6 @@ class WhooshSearcher:
         self._vocabulary = Vocabulary(NEAR_FIELD)
         self._searcher = self._ix.searcher()
         self._view = self._new_view(self._searcher)
-        self._checked = time.monotonic()
         self._results = pipeline.ResultCache(self.settings.cache_size)
         self._rankings = pipeline.ResultCache(self.settings.cache_size)
         self.synonyms = load_synonyms(self.settings.synonyms or None)
@@ -69,7 +66,12 @@ class WhooshSearcher:
                          self._vocabulary, self._phrase_cache)
 
     def view(self) -> IndexView:
-        """The current view, renewed when the indexer has committed since (checked at most every 0.05 s).
+        """The current view, renewed when the indexer has committed since.
+
+        Every call looks (a listing of the index directory, 8 µs): a request that starts
+        after another one ended never sees an older commit, whichever server process each
+        lands on. Checking at most every 0.05 s let a process answer from the commit before
+        while its sibling already showed the new one: a total went down between two requests.
 
         A new commit gets a new Whoosh searcher, not ``Searcher.refresh()``: whoosh3 3.54's
         reader reuse keeps segments that a merge replaced and old deletions, which would
@@ -78,14 +80,11 @@ class WhooshSearcher:
         fresh searcher costs a few milliseconds: a commit is searchable at the next request.
         """
         with self._lock:
-            now = time.monotonic()
-            if now - self._checked >= REFRESH_SECONDS:
-                self._checked = now
-                if not self._searcher.up_to_date():
-                    old = self._searcher
-                    self._searcher = self._ix.searcher()
-                    self._view = self._new_view(self._searcher)
-                    old.close()
+            if not self._searcher.up_to_date():
+                old = self._searcher
+                self._searcher = self._ix.searcher()
+                self._view = self._new_view(self._searcher)
+                old.close()
             return self._view
 
     # -- search --------------------------------------------------------------
