@@ -32,15 +32,14 @@ def search(run: Run, request: SearchRequest) -> SearchResult:
     request = request.validated()
     started = time.perf_counter()
     result = run(request)
-    suggested = result
-    if result.suggestion and request.unnarrowed() != request:
-        # Filters and sorting leave fewer or other titles to learn from: the suggestion
-        # is the query's own, as if neither were there.
-        suggested = run(request.unnarrowed())
-    if suggested.suggestion:  # the names as the titles shown write them: "ca mau" -> "Cà Mau"
-        result = replace(result, suggestion=proper_case(suggested.suggestion, [h.title for h in suggested.hits]))
-    elif result.suggestion:
-        result = replace(result, suggestion=None)
+    if result.suggestion:
+        # Filters and sorting leave fewer or other titles to learn from: the suggestion is the
+        # query's own, as if neither were there, with its names as those titles write them
+        # ("ca mau" -> "Cà Mau").
+        broadest = request.unnarrowed()
+        suggested = result if broadest == request else run(broadest)
+        suggestion = suggested.suggestion and proper_case(suggested.suggestion, [h.title for h in suggested.hits])
+        result = replace(result, suggestion=suggestion or None)
     if (not result.total or "words" in result.relaxed) and result.suggestion and not request.no_correction:
         # A correction that finds the words whole beats articles holding only some of them.
         corrected = run(replace(request, query=result.suggestion))
