@@ -23,8 +23,8 @@ def plain_snippet(text: str, terms: set[str], width: int = 36) -> str:
     spans = analysis.syllable_spans(text)
     if not spans:
         return html.escape(text[:200])
-    forms = [(analysis.canonical_syllable(analysis.place_tone(text[a:b])),) for a, b in spans]
-    forms = [(s, analysis.fold(s)) for (s,) in forms]
+    canonical = [analysis.canonical_syllable(analysis.place_tone(text[a:b])) for a, b in spans]
+    forms = [(s, analysis.fold(s)) for s in canonical]
     marked = [f in terms or s in terms for s, f in forms]
     where = [i for i, m in enumerate(marked) if m]
     start, best = 0, -1

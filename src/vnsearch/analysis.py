@@ -164,13 +164,13 @@ def syllable_matches(text: str, start: int = 0, end: int | None = None):
     return _WORD_RE.finditer(text, start, len(text) if end is None else end)
 
 
-# Scripts whose letters fold to one ASCII letter each: Latin (with Vietnamese), Greek, Cyrillic.
-_FOLDED_ONE_BY_ONE = [*range(0x530), *range(0x1E00, 0x1F00)]
-
-
 def syllable_words(text: str, start: int = 0, end: int | None = None) -> list[str]:
     """The syllables of ``text[start:end]`` as written (see :func:`syllable_matches`)."""
     return _WORD_RE.findall(text, start, len(text) if end is None else end)
+
+
+# Scripts whose letters fold to one ASCII letter each: Latin (with Vietnamese), Greek, Cyrillic.
+_FOLDED_ONE_BY_ONE = [*range(0x530), *range(0x1E00, 0x1F00)]
 
 
 @lru_cache(maxsize=1)

@@ -117,7 +117,7 @@ class Indexer:
                 except BaseException:
                     self._abandon_writer()
                     raise
-                report.segments_after = len(open_index(self.index_dir)._segments())
+                report.segments_after = len(ix._segments())  # read from the newest table of contents
         return report
 
     # -- internals -----------------------------------------------------------
